@@ -1,0 +1,1 @@
+//! Criterion benchmarks for viper-h1 live in `benches/`.

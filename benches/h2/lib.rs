@@ -1,0 +1,1 @@
+//! Criterion benchmarks for viper-h2 live in `benches/`.

@@ -1,0 +1,1 @@
+//! Criterion benchmarks for viper-hpack live in `benches/`.

@@ -1,0 +1,1 @@
+//! Criterion benchmarks for viper-router live in `benches/`.

@@ -1,0 +1,1 @@
+//! Criterion benchmarks for viper-template live in `benches/`.

@@ -1,0 +1,1 @@
+//! Criterion benchmarks for viper-ws live in `benches/`.

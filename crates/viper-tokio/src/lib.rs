@@ -1,0 +1,1 @@
+//! Tokio adapter for Viper: sockets, clock and tasks around the sans-IO server core.

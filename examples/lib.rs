@@ -1,0 +1,1 @@
+//! Runnable Viper programs live beside this file as `[[example]]` targets.

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Prints the crates below the adapters: each must build as #![no_std] + alloc for
+# riscv32imc-unknown-none-elf. Adapters (viper-tokio, viper-esp-idf, …) are excluded.
+cd "$(dirname "$0")/.."
+for d in crates/viper-*; do
+    name=$(basename "$d")
+    case "$name" in
+        viper-tokio|viper-esp-idf|viper-embassy) ;;
+        *) echo "$name" ;;
+    esac
+done
