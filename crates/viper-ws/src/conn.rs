@@ -1,0 +1,1005 @@
+//! The WebSocket connection state machine (RFC 6455 §5–§7), both roles.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use viper_core::{Duration, Instant};
+
+use crate::deflate::{Compressor, Decompressor, DeflateParams, InflateError};
+use crate::error::{CloseCode, Error, SendError};
+use crate::mask::apply_mask;
+use crate::utf8::Utf8Validator;
+use crate::Negotiated;
+
+/// Which end of the connection this is; it decides the masking rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Accepted the connection; receives masked frames, sends unmasked ones.
+    Server,
+    /// Opened the connection; sends masked frames, receives unmasked ones.
+    Client,
+}
+
+/// Limits and timers of a connection. Every field has a safe default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Largest frame payload accepted; larger → close 1009. Default 1 MiB.
+    pub max_frame_size: usize,
+    /// Largest message (after reassembly and decompression); larger → close
+    /// 1009. Default 4 MiB.
+    pub max_message_size: usize,
+    /// Answer pings with pongs automatically. Default `true`.
+    pub auto_pong: bool,
+    /// Send a keep-alive ping this often. Default `None` (off).
+    pub ping_interval: Option<Duration>,
+    /// Give up (with [`Error::PongTimeout`]) if no pong arrives this long
+    /// after a keep-alive ping. Default 30 s.
+    pub pong_timeout: Duration,
+    /// Give up (with [`Error::CloseTimeout`]) if the peer does not answer our
+    /// close frame in this time. Default 10 s.
+    pub close_timeout: Duration,
+    /// `receive` stops consuming input while this many events wait in the
+    /// queue. Default 64.
+    pub max_queued_events: usize,
+    /// `send_*` refuses with [`SendError::WouldBlock`] while more than this
+    /// many bytes wait to be transmitted, and automatic pongs are skipped.
+    /// Default 4 MiB.
+    pub max_pending_output: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_frame_size: 1 << 20,
+            max_message_size: 4 << 20,
+            auto_pong: true,
+            ping_interval: None,
+            pong_timeout: Duration::from_secs(30),
+            close_timeout: Duration::from_secs(10),
+            max_queued_events: 64,
+            max_pending_output: 4 << 20,
+        }
+    }
+}
+
+/// The lifecycle of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Messages flow both ways.
+    Open,
+    /// We sent a close frame and wait for the peer's; incoming data is dropped.
+    Closing,
+    /// The close handshake finished or the connection failed: flush
+    /// `poll_transmit`, then close the TCP connection.
+    Closed,
+}
+
+/// Kind of a data message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataKind {
+    /// UTF-8 text (opcode 1).
+    Text,
+    /// Arbitrary bytes (opcode 2).
+    Binary,
+}
+
+/// Something that happened on the connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A complete text message (validated UTF-8).
+    Text(String),
+    /// A complete binary message.
+    Binary(Vec<u8>),
+    /// A ping (already answered if `Config::auto_pong`).
+    Ping(Vec<u8>),
+    /// A pong.
+    Pong(Vec<u8>),
+    /// The peer's close frame. If we had not sent one, it has been echoed and
+    /// the connection is now [`State::Closed`].
+    Close {
+        /// The peer's code, or 1005 if the frame had none.
+        code: CloseCode,
+        /// The peer's reason (validated UTF-8, possibly empty).
+        reason: String,
+    },
+    /// The connection failed; a close frame with [`Error::close_code`] was
+    /// queued (when one can be sent) and the state is [`State::Closed`].
+    Error(Error),
+}
+
+const OP_CONT: u8 = 0x0;
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+const OP_CLOSE: u8 = 0x8;
+const OP_PING: u8 = 0x9;
+const OP_PONG: u8 = 0xA;
+
+/// Header of the frame being received.
+#[derive(Clone, Copy, Debug)]
+struct FrameHead {
+    fin: bool,
+    opcode: u8,
+    mask: Option<[u8; 4]>,
+    len: u64,
+}
+
+/// A message being reassembled.
+#[derive(Debug)]
+struct InMessage {
+    kind: DataKind,
+    compressed: bool,
+    utf8: Utf8Validator,
+}
+
+/// Where the payload of the current frame goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sink {
+    Control,
+    Data,
+    Discard,
+}
+
+/// Small deterministic generator for client masking keys (SplitMix64),
+/// seeded by the caller from a real entropy source.
+#[derive(Clone, Copy, Debug)]
+struct MaskGen(u64);
+
+impl MaskGen {
+    fn next(&mut self) -> [u8; 4] {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z as u32).to_le_bytes()
+    }
+}
+
+/// A WebSocket connection, client or server, after the opening handshake.
+///
+/// Feed it bytes with [`receive`](Self::receive), take events with
+/// [`poll_event`](Self::poll_event), queue messages with the `send_*`
+/// methods, write what [`poll_transmit`](Self::poll_transmit) returns to the
+/// socket, and drive timers with [`poll_timeout`](Self::poll_timeout) and
+/// [`handle_timeout`](Self::handle_timeout).
+#[derive(Debug)]
+pub struct WebSocket {
+    role: Role,
+    config: Config,
+    state: State,
+    close_sent: bool,
+    // ---- receive side
+    hdr: [u8; 14],
+    hdr_len: u8,
+    frame: Option<FrameHead>,
+    sink: Sink,
+    frame_pos: u64,
+    ctrl: Vec<u8>,
+    msg: Option<InMessage>,
+    msg_buf: Vec<u8>,
+    scratch: Vec<u8>,
+    events: VecDeque<Event>,
+    backlog: Vec<u8>,
+    // ---- send side
+    tx: Vec<u8>,
+    tx_pos: usize,
+    send_msg: Option<(DataKind, bool)>,
+    send_utf8: Utf8Validator,
+    mask_gen: MaskGen,
+    // ---- permessage-deflate
+    deflate: Option<DeflateParams>,
+    compressor: Option<Compressor>,
+    decompressor: Option<Decompressor>,
+    // ---- timers
+    last_now: Instant,
+    next_ping: Option<Instant>,
+    pong_deadline: Option<Instant>,
+    close_deadline: Option<Instant>,
+    ping_counter: u32,
+}
+
+impl WebSocket {
+    /// A server-side connection with the parameters from
+    /// [`crate::handshake::Accept`].
+    pub fn server(config: Config, negotiated: &Negotiated) -> Self {
+        Self::new(Role::Server, config, negotiated, 0)
+    }
+
+    /// A client-side connection with the parameters returned by
+    /// [`crate::handshake::ClientHandshake::validate_response`].
+    ///
+    /// `mask_seed` seeds the generator of masking keys; take it from a real
+    /// entropy source (RFC 6455 §10.3 wants keys the application cannot predict).
+    pub fn client(config: Config, negotiated: &Negotiated, mask_seed: u64) -> Self {
+        Self::new(Role::Client, config, negotiated, mask_seed)
+    }
+
+    /// A connection in `role` that has already received `received` (the
+    /// bytes that followed the HTTP head in the same read). This is the
+    /// constructor an HTTP/1.1 server calls on its `Upgrade` event.
+    pub fn with_received(
+        role: Role,
+        config: Config,
+        negotiated: &Negotiated,
+        mask_seed: u64,
+        received: &[u8],
+    ) -> Self {
+        let mut ws = Self::new(role, config, negotiated, mask_seed);
+        let n = ws.receive(received);
+        ws.backlog.extend_from_slice(&received[n..]);
+        ws
+    }
+
+    fn new(role: Role, config: Config, negotiated: &Negotiated, mask_seed: u64) -> Self {
+        WebSocket {
+            role,
+            config,
+            state: State::Open,
+            close_sent: false,
+            hdr: [0; 14],
+            hdr_len: 0,
+            frame: None,
+            sink: Sink::Discard,
+            frame_pos: 0,
+            ctrl: Vec::new(),
+            msg: None,
+            msg_buf: Vec::new(),
+            scratch: Vec::new(),
+            events: VecDeque::new(),
+            backlog: Vec::new(),
+            tx: Vec::new(),
+            tx_pos: 0,
+            send_msg: None,
+            send_utf8: Utf8Validator::new(),
+            mask_gen: MaskGen(mask_seed),
+            deflate: negotiated.deflate,
+            compressor: None,
+            decompressor: None,
+            last_now: Instant::ZERO,
+            next_ping: None,
+            pong_deadline: None,
+            close_deadline: None,
+            ping_counter: 0,
+        }
+    }
+
+    /// This connection's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The connection's state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether permessage-deflate is in use.
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.deflate.as_ref()
+    }
+
+    // ------------------------------------------------------------------ receive
+
+    /// Feeds bytes read from the socket; returns how many were consumed.
+    ///
+    /// Fewer than `data.len()` are consumed only while
+    /// `Config::max_queued_events` events wait in the queue: call
+    /// [`poll_event`](Self::poll_event), then offer the rest again. Once the
+    /// connection is [`State::Closed`] all input is consumed and ignored.
+    ///
+    /// Payload bytes are copied (and unmasked, and validated as UTF-8 for
+    /// text) straight from `data` into the message being assembled; nothing is
+    /// staged in an intermediate buffer.
+    pub fn receive(&mut self, data: &[u8]) -> usize {
+        let mut pos = 0;
+        while pos < data.len() {
+            if self.state == State::Closed {
+                return data.len();
+            }
+            if self.events.len() >= self.config.max_queued_events {
+                break;
+            }
+            match self.frame {
+                None => {
+                    pos += self.read_header(&data[pos..]);
+                }
+                Some(head) => {
+                    let left = head.len - self.frame_pos;
+                    let take = usize::try_from(left)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len() - pos);
+                    self.payload(head, &data[pos..pos + take]);
+                    pos += take;
+                    if self.frame.is_some() && self.frame_pos == head.len {
+                        self.end_frame(head);
+                    }
+                }
+            }
+        }
+        pos
+    }
+
+    /// Accumulates header bytes; on a complete header validates it.
+    fn read_header(&mut self, data: &[u8]) -> usize {
+        let mut used = 0;
+        loop {
+            let have = usize::from(self.hdr_len);
+            let need = if have < 2 {
+                2
+            } else {
+                let ext = match self.hdr[1] & 0x7f {
+                    126 => 2,
+                    127 => 8,
+                    _ => 0,
+                };
+                let mask = if self.hdr[1] & 0x80 != 0 { 4 } else { 0 };
+                2 + ext + mask
+            };
+            if have == need {
+                break;
+            }
+            let avail = data.len() - used;
+            if avail == 0 {
+                return used;
+            }
+            let take = (need - have).min(avail);
+            self.hdr[have..have + take].copy_from_slice(&data[used..used + take]);
+            self.hdr_len += take as u8;
+            used += take;
+            if have + take < need {
+                return used;
+            }
+            if have + take == 2 {
+                // First two bytes complete: reject early, before the length.
+                if let Err(e) = self.check_first_bytes() {
+                    self.fail(e);
+                    return data.len();
+                }
+            }
+        }
+        self.hdr_len = 0;
+        match self.start_frame() {
+            Ok(()) => {}
+            Err(e) => {
+                self.fail(e);
+                return data.len();
+            }
+        }
+        used
+    }
+
+    fn check_first_bytes(&self) -> Result<(), Error> {
+        let b0 = self.hdr[0];
+        let b1 = self.hdr[1];
+        let opcode = b0 & 0x0f;
+        let fin = b0 & 0x80 != 0;
+        let rsv1 = b0 & 0x40 != 0;
+        if b0 & 0x30 != 0 {
+            return Err(Error::ReservedBits);
+        }
+        if matches!(opcode, 3..=7 | 11..=15) {
+            return Err(Error::ReservedOpcode(opcode));
+        }
+        let control = opcode >= 8;
+        if rsv1 && (self.deflate.is_none() || control || opcode == OP_CONT) {
+            return Err(Error::ReservedBits);
+        }
+        if control {
+            if !fin {
+                return Err(Error::FragmentedControlFrame);
+            }
+            if b1 & 0x7f > 125 {
+                return Err(Error::ControlFrameTooLong);
+            }
+        }
+        let masked = b1 & 0x80 != 0;
+        match self.role {
+            Role::Server if !masked => return Err(Error::UnmaskedFrame),
+            Role::Client if masked => return Err(Error::MaskedFrame),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn start_frame(&mut self) -> Result<(), Error> {
+        let h = &self.hdr;
+        let fin = h[0] & 0x80 != 0;
+        let rsv1 = h[0] & 0x40 != 0;
+        let opcode = h[0] & 0x0f;
+        let (len, i) = match h[1] & 0x7f {
+            126 => {
+                let l = u64::from(u16::from_be_bytes([h[2], h[3]]));
+                if l < 126 {
+                    return Err(Error::NonMinimalLength);
+                }
+                (l, 4)
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&h[2..10]);
+                let l = u64::from_be_bytes(b);
+                if l < 65536 || l >> 63 != 0 {
+                    return Err(Error::NonMinimalLength);
+                }
+                (l, 10)
+            }
+            l => (u64::from(l), 2),
+        };
+        let mask = if h[1] & 0x80 != 0 {
+            let mut k = [0u8; 4];
+            k.copy_from_slice(&h[i..i + 4]);
+            Some(k)
+        } else {
+            None
+        };
+        let head = FrameHead {
+            fin,
+            opcode,
+            mask,
+            len,
+        };
+        let too_big = |n: u64, max: usize| usize::try_from(n).map_or(true, |n| n > max);
+        if opcode >= 8 {
+            self.sink = Sink::Control;
+            self.ctrl.clear();
+        } else {
+            if too_big(len, self.config.max_frame_size) {
+                return Err(Error::FrameTooLarge);
+            }
+            match (opcode, &self.msg) {
+                (OP_CONT, None) => return Err(Error::UnexpectedContinuation),
+                (OP_TEXT | OP_BINARY, Some(_)) => return Err(Error::ExpectedContinuation),
+                _ => {}
+            }
+            if self.state == State::Closing {
+                // §7.1.4 closing: data is dropped, frames still parsed.
+                self.sink = Sink::Discard;
+            } else {
+                if opcode != OP_CONT {
+                    self.msg_buf.clear();
+                    self.msg = Some(InMessage {
+                        kind: if opcode == OP_TEXT {
+                            DataKind::Text
+                        } else {
+                            DataKind::Binary
+                        },
+                        compressed: rsv1,
+                        utf8: Utf8Validator::new(),
+                    });
+                }
+                let compressed = self.msg.as_ref().is_some_and(|m| m.compressed);
+                if !compressed {
+                    let total = (self.msg_buf.len() as u64).saturating_add(len);
+                    if too_big(total, self.config.max_message_size) {
+                        return Err(Error::MessageTooLarge);
+                    }
+                    // One reservation for the whole frame, bounded by the checks above.
+                    self.msg_buf.reserve(len as usize);
+                }
+                self.sink = Sink::Data;
+            }
+            if self.state == State::Closing && opcode != OP_CONT {
+                // Track fragmentation state even while discarding.
+                self.msg = Some(InMessage {
+                    kind: DataKind::Binary,
+                    compressed: false,
+                    utf8: Utf8Validator::new(),
+                });
+            }
+        }
+        self.frame = Some(head);
+        self.frame_pos = 0;
+        if len == 0 {
+            self.end_frame(head);
+        }
+        Ok(())
+    }
+
+    fn payload(&mut self, head: FrameHead, chunk: &[u8]) {
+        let off = self.frame_pos as usize;
+        self.frame_pos += chunk.len() as u64;
+        match self.sink {
+            Sink::Discard => {}
+            Sink::Control => {
+                let start = self.ctrl.len();
+                self.ctrl.extend_from_slice(chunk);
+                if let Some(k) = head.mask {
+                    apply_mask(&mut self.ctrl[start..], k, off);
+                }
+            }
+            Sink::Data => {
+                let Some((kind, compressed)) = self.msg.as_ref().map(|m| (m.kind, m.compressed))
+                else {
+                    return;
+                };
+                let start = self.msg_buf.len();
+                if compressed {
+                    self.scratch.clear();
+                    self.scratch.extend_from_slice(chunk);
+                    if let Some(k) = head.mask {
+                        apply_mask(&mut self.scratch, k, off);
+                    }
+                    let limit = self.config.max_message_size;
+                    self.ensure_decompressor();
+                    if let Some(d) = self.decompressor.as_mut() {
+                        if let Err(e) = d.inflate(&self.scratch, &mut self.msg_buf, limit) {
+                            return self.fail(inflate_error(e));
+                        }
+                    }
+                } else {
+                    self.msg_buf.extend_from_slice(chunk);
+                    if let Some(k) = head.mask {
+                        apply_mask(&mut self.msg_buf[start..], k, off);
+                    }
+                }
+                if kind == DataKind::Text {
+                    let ok = match self.msg.as_mut() {
+                        Some(m) => m.utf8.feed(&self.msg_buf[start..]),
+                        None => true,
+                    };
+                    if !ok {
+                        self.fail(Error::InvalidUtf8);
+                    }
+                }
+            }
+        }
+    }
+
+    fn ensure_decompressor(&mut self) {
+        if self.decompressor.is_none() {
+            let p = self.deflate.unwrap_or_else(unreachable_params);
+            let no_ctx = match self.role {
+                Role::Server => p.client_no_context_takeover,
+                Role::Client => p.server_no_context_takeover,
+            };
+            self.decompressor = Some(Decompressor::new(no_ctx));
+        }
+    }
+
+    fn end_frame(&mut self, head: FrameHead) {
+        self.frame = None;
+        if self.state == State::Closed {
+            return;
+        }
+        match head.opcode {
+            OP_PING => {
+                let data = core::mem::take(&mut self.ctrl);
+                if self.config.auto_pong
+                    && self.state == State::Open
+                    && self.pending_len() <= self.config.max_pending_output
+                {
+                    self.write_frame(OP_PONG, true, false, &data);
+                }
+                self.events.push_back(Event::Ping(data));
+            }
+            OP_PONG => {
+                self.pong_deadline = None;
+                let data = core::mem::take(&mut self.ctrl);
+                self.events.push_back(Event::Pong(data));
+            }
+            OP_CLOSE => self.on_close(),
+            _ => {
+                if !head.fin {
+                    return;
+                }
+                let Some(msg) = self.msg.take() else {
+                    return;
+                };
+                if self.sink == Sink::Discard {
+                    return;
+                }
+                let mut utf8 = msg.utf8;
+                if msg.compressed {
+                    let start = self.msg_buf.len();
+                    let limit = self.config.max_message_size;
+                    self.ensure_decompressor();
+                    if let Some(d) = self.decompressor.as_mut() {
+                        if let Err(e) = d.finish_message(&mut self.msg_buf, limit) {
+                            return self.fail(inflate_error(e));
+                        }
+                    }
+                    if msg.kind == DataKind::Text && !utf8.feed(&self.msg_buf[start..]) {
+                        return self.fail(Error::InvalidUtf8);
+                    }
+                }
+                let data = core::mem::take(&mut self.msg_buf);
+                match msg.kind {
+                    DataKind::Binary => self.events.push_back(Event::Binary(data)),
+                    DataKind::Text => {
+                        if !utf8.is_complete() {
+                            self.fail(Error::InvalidUtf8);
+                            return;
+                        }
+                        match String::from_utf8(data) {
+                            Ok(s) => self.events.push_back(Event::Text(s)),
+                            Err(_) => self.fail(Error::InvalidUtf8),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_close(&mut self) {
+        let p = core::mem::take(&mut self.ctrl);
+        let (code, reason) = match p.len() {
+            0 => (CloseCode::NO_STATUS, String::new()),
+            1 => return self.fail(Error::InvalidClosePayload),
+            _ => {
+                let code = CloseCode(u16::from_be_bytes([p[0], p[1]]));
+                if !code.is_valid_on_wire() {
+                    return self.fail(Error::InvalidCloseCode(code.0));
+                }
+                match core::str::from_utf8(&p[2..]) {
+                    Ok(r) => (code, String::from(r)),
+                    Err(_) => return self.fail(Error::InvalidUtf8),
+                }
+            }
+        };
+        if !self.close_sent {
+            // §5.5.1: echo the status code.
+            let payload = code.0.to_be_bytes();
+            let body: &[u8] = if code == CloseCode::NO_STATUS {
+                &[]
+            } else {
+                &payload
+            };
+            self.write_frame(OP_CLOSE, true, false, body);
+            self.close_sent = true;
+        }
+        self.msg = None;
+        self.msg_buf = Vec::new();
+        self.state = State::Closed;
+        self.clear_timers();
+        self.events.push_back(Event::Close { code, reason });
+    }
+
+    /// _Fail the WebSocket Connection_ (§7.1.7): send a close frame with the
+    /// error's code (unless one was sent already), report, stop.
+    fn fail(&mut self, e: Error) {
+        if self.state == State::Closed {
+            return;
+        }
+        if !self.close_sent {
+            if let Some(code) = e.close_code() {
+                self.write_frame(OP_CLOSE, true, false, &code.0.to_be_bytes());
+                self.close_sent = true;
+            }
+        }
+        self.state = State::Closed;
+        self.frame = None;
+        self.msg = None;
+        self.msg_buf = Vec::new();
+        self.clear_timers();
+        self.events.push_back(Event::Error(e));
+    }
+
+    fn clear_timers(&mut self) {
+        self.next_ping = None;
+        self.pong_deadline = None;
+        self.close_deadline = None;
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        let ev = self.events.pop_front();
+        if !self.backlog.is_empty() && self.events.len() < self.config.max_queued_events {
+            let backlog = core::mem::take(&mut self.backlog);
+            let n = self.receive(&backlog);
+            self.backlog.extend_from_slice(&backlog[n..]);
+            if ev.is_none() {
+                return self.events.pop_front();
+            }
+        }
+        ev
+    }
+
+    // ------------------------------------------------------------------ send
+
+    fn pending_len(&self) -> usize {
+        self.tx.len() - self.tx_pos
+    }
+
+    /// Writes one frame into the output buffer: header, then the payload
+    /// copied once and masked in place for a client.
+    fn write_frame(&mut self, opcode: u8, fin: bool, rsv1: bool, payload: &[u8]) {
+        let mut b0 = opcode;
+        if fin {
+            b0 |= 0x80;
+        }
+        if rsv1 {
+            b0 |= 0x40;
+        }
+        let key = match self.role {
+            Role::Client => Some(self.mask_gen.next()),
+            Role::Server => None,
+        };
+        let mbit = if key.is_some() { 0x80 } else { 0 };
+        self.tx.reserve(14 + payload.len());
+        self.tx.push(b0);
+        let len = payload.len();
+        if len < 126 {
+            self.tx.push(mbit | len as u8);
+        } else if len <= 0xffff {
+            self.tx.push(mbit | 126);
+            self.tx.extend_from_slice(&(len as u16).to_be_bytes());
+        } else {
+            self.tx.push(mbit | 127);
+            self.tx.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+        if let Some(k) = key {
+            self.tx.extend_from_slice(&k);
+            let start = self.tx.len();
+            self.tx.extend_from_slice(payload);
+            apply_mask(&mut self.tx[start..], k, 0);
+        } else {
+            self.tx.extend_from_slice(payload);
+        }
+    }
+
+    fn check_can_send(&self) -> Result<(), SendError> {
+        if self.close_sent || self.state != State::Open {
+            return Err(SendError::Closed);
+        }
+        if self.pending_len() > self.config.max_pending_output {
+            return Err(SendError::WouldBlock);
+        }
+        Ok(())
+    }
+
+    fn send_data_frame(
+        &mut self,
+        kind: DataKind,
+        data: &[u8],
+        first: bool,
+        fin: bool,
+        compress: bool,
+    ) {
+        let opcode = match (first, kind) {
+            (false, _) => OP_CONT,
+            (true, DataKind::Text) => OP_TEXT,
+            (true, DataKind::Binary) => OP_BINARY,
+        };
+        if compress {
+            let p = self.deflate.unwrap_or_else(unreachable_params);
+            let (bits, nct) = match self.role {
+                Role::Server => (p.server_max_window_bits, p.server_no_context_takeover),
+                Role::Client => (p.client_max_window_bits, p.client_no_context_takeover),
+            };
+            let c = self
+                .compressor
+                .get_or_insert_with(|| Compressor::new(bits, p.level, nct));
+            let mut z = core::mem::take(&mut self.scratch);
+            z.clear();
+            c.compress(data, fin, &mut z);
+            self.write_frame(opcode, fin, first, &z);
+            self.scratch = z;
+        } else {
+            self.write_frame(opcode, fin, false, data);
+        }
+    }
+
+    fn should_compress(&self, len: usize) -> bool {
+        self.deflate.is_some_and(|p| len >= p.min_compress_size)
+    }
+
+    /// Queues a text message as a single frame (compressed if negotiated and
+    /// large enough).
+    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
+        self.send_message(DataKind::Text, text.as_bytes())
+    }
+
+    /// Queues a binary message as a single frame.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_message(DataKind::Binary, data)
+    }
+
+    fn send_message(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
+        self.check_can_send()?;
+        if self.send_msg.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        let c = self.should_compress(data.len());
+        self.send_data_frame(kind, data, true, true, c);
+        Ok(())
+    }
+
+    /// Queues one fragment of a message: the first call starts a message of
+    /// `kind`, later calls continue it (with the same `kind`), and `fin`
+    /// ends it. Control frames may be sent between fragments. Text is
+    /// validated incrementally, so a code point may span fragments.
+    ///
+    /// With permessage-deflate the message is compressed if its first
+    /// fragment is at least `min_compress_size` bytes.
+    pub fn send_fragment(
+        &mut self,
+        kind: DataKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), SendError> {
+        self.check_can_send()?;
+        let (first, compress) = match self.send_msg {
+            Some((k, _)) if k != kind => return Err(SendError::KindMismatch),
+            Some((_, c)) => (false, c),
+            None => (true, self.should_compress(data.len())),
+        };
+        if kind == DataKind::Text {
+            let mut v = if first {
+                Utf8Validator::new()
+            } else {
+                self.send_utf8
+            };
+            if !v.feed(data) || (fin && !v.is_complete()) {
+                return Err(SendError::InvalidUtf8);
+            }
+            self.send_utf8 = v;
+        }
+        self.send_data_frame(kind, data, first, fin, compress);
+        self.send_msg = if fin { None } else { Some((kind, compress)) };
+        Ok(())
+    }
+
+    /// Queues a ping (payload ≤ 125 bytes).
+    pub fn send_ping(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_control(OP_PING, data)
+    }
+
+    /// Queues an unsolicited pong (payload ≤ 125 bytes), e.g. as a
+    /// unidirectional heartbeat or when `auto_pong` is off.
+    pub fn send_pong(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_control(OP_PONG, data)
+    }
+
+    fn send_control(&mut self, op: u8, data: &[u8]) -> Result<(), SendError> {
+        self.check_can_send()?;
+        if data.len() > 125 {
+            return Err(SendError::ControlTooLong);
+        }
+        self.write_frame(op, true, false, data);
+        Ok(())
+    }
+
+    /// Starts the closing handshake with `code` and a `reason` of at most 123
+    /// bytes. The state becomes [`State::Closing`]; the peer's close frame
+    /// (reported as [`Event::Close`]) completes it, or `close_timeout` expires.
+    pub fn send_close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if self.close_sent || self.state != State::Open {
+            return Err(SendError::Closed);
+        }
+        if !code.is_valid_on_wire() {
+            return Err(SendError::InvalidCloseCode);
+        }
+        if reason.len() > 123 {
+            return Err(SendError::ControlTooLong);
+        }
+        let mut p = [0u8; 125];
+        p[..2].copy_from_slice(&code.0.to_be_bytes());
+        p[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+        self.write_frame(OP_CLOSE, true, false, &p[..2 + reason.len()]);
+        self.close_sent = true;
+        self.state = State::Closing;
+        self.next_ping = None;
+        self.pong_deadline = None;
+        // Armed at the next handle_timeout (poll_timeout reports it due now).
+        self.close_deadline = None;
+        Ok(())
+    }
+
+    /// Bytes waiting to be written to the socket, if any. Call
+    /// [`advance_transmit`](Self::advance_transmit) with how many were written.
+    pub fn poll_transmit(&self) -> Option<&[u8]> {
+        let p = &self.tx[self.tx_pos..];
+        if p.is_empty() {
+            None
+        } else {
+            Some(p)
+        }
+    }
+
+    /// Marks `n` bytes returned by [`poll_transmit`](Self::poll_transmit) as written.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.tx_pos = (self.tx_pos + n).min(self.tx.len());
+        if self.tx_pos == self.tx.len() {
+            self.tx.clear();
+            self.tx_pos = 0;
+        } else if self.tx_pos > 64 * 1024 && self.tx_pos > self.tx.len() / 2 {
+            self.tx.drain(..self.tx_pos);
+            self.tx_pos = 0;
+        }
+    }
+
+    /// Moves all pending output into `out` (appending), for callers that
+    /// prefer owning the bytes.
+    pub fn transmit_into(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.tx[self.tx_pos..]);
+        self.tx.clear();
+        self.tx_pos = 0;
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /// The next instant at which [`handle_timeout`](Self::handle_timeout)
+    /// must be called, if any. A timer that needs the current time to start
+    /// (the first keep-alive, a close we just sent) is reported as due at the
+    /// last instant seen, i.e. immediately.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Closed => None,
+            State::Closing => Some(self.close_deadline.unwrap_or(self.last_now)),
+            State::Open => {
+                let ping = match self.config.ping_interval {
+                    Some(_) => Some(self.next_ping.unwrap_or(self.last_now)),
+                    None => None,
+                };
+                Instant::earliest(ping, self.pong_deadline)
+            }
+        }
+    }
+
+    /// Advances the timers to `now`: arms pending timers, sends keep-alive
+    /// pings, and fails the connection on a pong or close timeout.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if now > self.last_now {
+            self.last_now = now;
+        }
+        let now = self.last_now;
+        match self.state {
+            State::Closed => {}
+            State::Closing => match self.close_deadline {
+                None => self.close_deadline = Some(now + self.config.close_timeout),
+                Some(d) if d <= now => {
+                    self.state = State::Closed;
+                    self.clear_timers();
+                    self.events.push_back(Event::Error(Error::CloseTimeout));
+                }
+                Some(_) => {}
+            },
+            State::Open => {
+                if self.pong_deadline.is_some_and(|d| d <= now) {
+                    self.state = State::Closed;
+                    self.clear_timers();
+                    self.events.push_back(Event::Error(Error::PongTimeout));
+                    return;
+                }
+                let Some(interval) = self.config.ping_interval else {
+                    return;
+                };
+                match self.next_ping {
+                    None => self.next_ping = Some(now + interval),
+                    Some(t) if t <= now => {
+                        if self.pong_deadline.is_none() {
+                            self.ping_counter = self.ping_counter.wrapping_add(1);
+                            let p = self.ping_counter.to_be_bytes();
+                            self.write_frame(OP_PING, true, false, &p);
+                            self.pong_deadline = Some(now + self.config.pong_timeout);
+                        }
+                        self.next_ping = Some(now + interval);
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// permessage-deflate is only ever used when negotiated; RSV1 without it is
+/// rejected in `check_first_bytes`, and we only compress when negotiated.
+/// This is the conservative stand-in should that invariant ever break.
+fn unreachable_params() -> DeflateParams {
+    DeflateParams {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        level: 1,
+        min_compress_size: usize::MAX,
+    }
+}
+
+fn inflate_error(e: InflateError) -> Error {
+    match e {
+        InflateError::Corrupt => Error::Decompression,
+        InflateError::TooLarge => Error::MessageTooLarge,
+    }
+}
