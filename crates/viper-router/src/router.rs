@@ -1,0 +1,925 @@
+//! The route table and its allocation-free lookup.
+
+use crate::error::InsertError;
+use crate::method::{Allow, Method, METHOD_COUNT};
+use crate::pattern::{parse, Kind, Seg, MAX_PARAMS};
+use crate::pct::{self, PctStr, Rules};
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+const NONE: u32 = u32::MAX;
+
+/// What to do when a path misses only by its trailing slash (`/users/` vs `/users`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrailingSlash {
+    /// `/users/` and `/users` are different paths; a miss is a 404.
+    #[default]
+    Strict,
+    /// A miss whose slash-toggled twin exists becomes [`Match::Redirect`] (308) to it.
+    Redirect,
+    /// A miss whose slash-toggled twin exists is served by the twin's route.
+    Ignore,
+}
+
+/// The rule for an encoded slash (`%2F`) inside a `str`, `int` or `float` parameter.
+///
+/// Segments are always split on the raw `/` before decoding, so `%2F` never creates a
+/// new segment. A `path` parameter always accepts `%2F` (it decodes to `/`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EncodedSlash {
+    /// A segment containing `%2F` does not match a `str` parameter (lookup goes on to
+    /// lower-priority routes, usually ending in 404). Safe for handlers that build file
+    /// names or keys from the value.
+    #[default]
+    Reject,
+    /// `%2F` matches and decodes to `/` in the value (e.g. GitLab-style
+    /// `/projects/group%2Fproject`).
+    Decode,
+}
+
+/// Router policies. Every field has a safe default (see `Config::default`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Trailing-slash policy. Default: [`TrailingSlash::Strict`].
+    pub trailing_slash: TrailingSlash,
+    /// `%2F` in a non-`path` parameter. Default: [`EncodedSlash::Reject`].
+    pub encoded_slash: EncodedSlash,
+    /// A `HEAD` request with no `HEAD` handler is served by the `GET` handler
+    /// ([`Found::head_fallback`] is set so the server drops the body). Default: `true`.
+    pub head_falls_back_to_get: bool,
+    /// An `OPTIONS` request with no `OPTIONS` handler gets [`Match::Options`] with the
+    /// `Allow` list of the path. Default: `true`.
+    pub auto_options: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            trailing_slash: TrailingSlash::Strict,
+            encoded_slash: EncodedSlash::Reject,
+            head_falls_back_to_get: true,
+            auto_options: true,
+        }
+    }
+}
+
+/// A parameter value, already parsed to its declared type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'p> {
+    /// `{name}` / `{name:str}`: one non-empty segment.
+    Str(PctStr<'p>),
+    /// `{name:int}`: `-?[0-9]+` (after decoding) that fits an `i64`.
+    Int(i64),
+    /// `{name:float}`: `-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?` with a finite value.
+    Float(f64),
+    /// `{name:path}`: the rest of the path (one or more characters, slashes included,
+    /// no `.`/`..` segments).
+    Path(PctStr<'p>),
+}
+
+impl<'p> Value<'p> {
+    /// The integer, for an `int` parameter.
+    pub fn as_int(&self) -> Option<i64> {
+        match *self {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The number, for a `float` parameter.
+    pub fn as_float(&self) -> Option<f64> {
+        match *self {
+            Value::Float(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The text, for a `str` or `path` parameter.
+    pub fn as_pct_str(&self) -> Option<PctStr<'p>> {
+        match *self {
+            Value::Str(s) | Value::Path(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// The parameters of a matched route: names borrowed from the table, values from the
+/// request path, stored inline (no allocation).
+#[derive(Clone, Copy, Debug)]
+pub struct Params<'r, 'p> {
+    names: &'r [Box<str>],
+    values: [Value<'p>; MAX_PARAMS],
+    len: usize,
+}
+
+impl<'r, 'p> Params<'r, 'p> {
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the route has no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The value of parameter `name`.
+    pub fn get(&self, name: &str) -> Option<Value<'p>> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The `i`-th parameter (in pattern order) with its name.
+    pub fn at(&self, i: usize) -> Option<(&'r str, Value<'p>)> {
+        if i >= self.len {
+            return None;
+        }
+        Some((&**self.names.get(i)?, *self.values.get(i)?))
+    }
+
+    /// The value of `int` parameter `name`.
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.get(name)?.as_int()
+    }
+
+    /// The value of `float` parameter `name`.
+    pub fn float(&self, name: &str) -> Option<f64> {
+        self.get(name)?.as_float()
+    }
+
+    /// The text of `str` or `path` parameter `name`.
+    pub fn str(&self, name: &str) -> Option<PctStr<'p>> {
+        self.get(name)?.as_pct_str()
+    }
+
+    /// `(name, value)` pairs in pattern order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'r str, Value<'p>)> + '_ {
+        let names = self.names;
+        names
+            .iter()
+            .zip(self.values.iter().take(self.len))
+            .map(|(n, v)| (&**n, *v))
+    }
+}
+
+/// A successful match.
+#[derive(Debug)]
+pub struct Found<'r, 'p, T> {
+    /// The value registered for the route and method.
+    pub value: &'r T,
+    /// The route's pattern as registered (after any mount prefix), e.g. for metrics.
+    pub pattern: &'r str,
+    /// The method the value was registered for (`GET` when serving `HEAD` by fallback).
+    pub method: Method,
+    /// `true` when a `HEAD` request is served by the `GET` handler: send no body.
+    pub head_fallback: bool,
+    /// The typed parameters.
+    pub params: Params<'r, 'p>,
+}
+
+/// A trailing-slash redirect: `Display` writes the `Location` value (path with the slash
+/// added or removed, then the original query).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Redirect<'p> {
+    path: &'p str,
+    query: Option<&'p str>,
+    add_slash: bool,
+}
+
+impl Redirect<'_> {
+    /// The status to answer with: 308 Permanent Redirect (method and body are kept).
+    pub const fn status(&self) -> u16 {
+        308
+    }
+}
+
+impl fmt::Display for Redirect<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.add_slash {
+            f.write_str(self.path)?;
+            f.write_str("/")?;
+        } else {
+            let p = self.path.strip_suffix('/').unwrap_or(self.path);
+            f.write_str(p)?;
+        }
+        if let Some(q) = self.query {
+            f.write_str("?")?;
+            f.write_str(q)?;
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of [`Router::lookup`].
+#[allow(clippy::large_enum_variant)] // boxing `Found` would allocate on every lookup
+#[derive(Debug)]
+pub enum Match<'r, 'p, T> {
+    /// A route matched the path and has a value for the method.
+    Found(Found<'r, 'p, T>),
+    /// The path exists but not for this method: answer 405 with this `Allow` list.
+    MethodNotAllowed(Allow),
+    /// An `OPTIONS` request on an existing path without an `OPTIONS` route: answer
+    /// 204 with this `Allow` list.
+    Options(Allow),
+    /// Only the slash-toggled path exists and the policy is
+    /// [`TrailingSlash::Redirect`]: answer 308 with this `Location`.
+    Redirect(Redirect<'p>),
+    /// No route matches the path: answer 404.
+    NotFound,
+}
+
+impl<'r, 'p, T> Match<'r, 'p, T> {
+    /// The HTTP status this outcome maps to (200 for `Found`; the handler decides).
+    pub fn status(&self) -> u16 {
+        match self {
+            Match::Found(_) => 200,
+            Match::MethodNotAllowed(_) => 405,
+            Match::Options(_) => 204,
+            Match::Redirect(r) => r.status(),
+            Match::NotFound => 404,
+        }
+    }
+
+    /// The match, if any.
+    pub fn found(self) -> Option<Found<'r, 'p, T>> {
+        match self {
+            Match::Found(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+struct StaticEdge {
+    key: Box<str>,
+    node: u32,
+}
+
+struct Node {
+    /// Sorted by (length, bytes) for a cheap binary search.
+    statics: Vec<StaticEdge>,
+    int: u32,
+    float: u32,
+    str_: u32,
+    /// Endpoint of a `path` parameter starting at this position.
+    path_ep: u32,
+    /// Endpoint of a route ending at this node.
+    ep: u32,
+}
+
+impl Node {
+    const fn new() -> Self {
+        Node {
+            statics: Vec::new(),
+            int: NONE,
+            float: NONE,
+            str_: NONE,
+            path_ep: NONE,
+            ep: NONE,
+        }
+    }
+}
+
+struct Endpoint {
+    /// Route index per method, or `NONE`.
+    handlers: [u32; METHOD_COUNT],
+    /// Bits of the methods registered here.
+    bits: u16,
+    names: Box<[Box<str>]>,
+    /// Pattern first registered here (for error messages).
+    first: u32,
+}
+
+struct Route<T> {
+    method: Method,
+    pattern: Box<str>,
+    value: T,
+    endpoint: u32,
+}
+
+/// A route table mapping `(method, path pattern)` to values of type `T` (handlers, ids…).
+///
+/// See the crate documentation for the pattern syntax and matching rules.
+pub struct Router<T> {
+    nodes: Vec<Node>,
+    endpoints: Vec<Endpoint>,
+    routes: Vec<Route<T>>,
+    config: Config,
+}
+
+impl<T> Default for Router<T> {
+    fn default() -> Self {
+        Router::new()
+    }
+}
+
+impl<T> fmt::Debug for Router<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut l = f.debug_list();
+        for r in &self.routes {
+            l.entry(&format_args!("{} {}", r.method, r.pattern));
+        }
+        l.finish()
+    }
+}
+
+/// Lookup state: the parameters collected on the way down and the methods of every
+/// endpoint that matched the path.
+struct Search<'p> {
+    method: Option<Method>,
+    head_fallback: bool,
+    values: [Value<'p>; MAX_PARAMS],
+    len: usize,
+    bits: u16,
+    matched: bool,
+}
+
+impl<'p> Search<'p> {
+    fn new(method: Option<Method>, head_fallback: bool) -> Self {
+        Search {
+            method,
+            head_fallback,
+            values: [Value::Int(0); MAX_PARAMS],
+            len: 0,
+            bits: 0,
+            matched: false,
+        }
+    }
+
+    fn push(&mut self, v: Value<'p>) -> bool {
+        match self.values.get_mut(self.len) {
+            Some(slot) => {
+                *slot = v;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Parses `-?[0-9]+` into an `i64`, rejecting overflow.
+fn parse_int(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(d - b'0');
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
+/// Parses `-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?` into a finite `f64`.
+fn parse_float(b: &[u8]) -> Option<f64> {
+    fn digits(b: &[u8], i: &mut usize) -> bool {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    }
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    if !digits(b, &mut i) {
+        return None;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(b, &mut i) {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(b, &mut i) {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    let x: f64 = core::str::from_utf8(b).ok()?.parse().ok()?;
+    x.is_finite().then_some(x)
+}
+
+/// Longest escaped text an `int` or `float` segment may have (decoded into the stack).
+const NUMBER_BUF: usize = 64;
+
+fn join_prefix(prefix: &str, pattern: &str) -> String {
+    if prefix == "/" {
+        pattern.to_string()
+    } else if pattern == "/" {
+        prefix.to_string()
+    } else {
+        let mut s = String::with_capacity(prefix.len() + pattern.len());
+        s.push_str(prefix);
+        s.push_str(pattern);
+        s
+    }
+}
+
+impl<T> Router<T> {
+    /// An empty router with the default [`Config`].
+    pub fn new() -> Self {
+        Router::with_config(Config::default())
+    }
+
+    /// An empty router with the given policies.
+    pub fn with_config(config: Config) -> Self {
+        Router {
+            nodes: alloc::vec![Node::new()],
+            endpoints: Vec::new(),
+            routes: Vec::new(),
+            config,
+        }
+    }
+
+    /// The router's policies.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Number of `(method, pattern)` routes.
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// Whether no route is registered.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// Every route as `(method, pattern, value)`, in insertion order.
+    pub fn routes(&self) -> impl Iterator<Item = (Method, &str, &T)> {
+        self.routes
+            .iter()
+            .map(|r| (r.method, &*r.pattern, &r.value))
+    }
+
+    /// Adds a route. Fails, leaving the router unchanged, if the pattern is invalid,
+    /// can never match, or conflicts with a route already present (the error names both).
+    pub fn insert(&mut self, method: Method, pattern: &str, value: T) -> Result<(), InsertError> {
+        let segs = parse(pattern)?;
+        self.check(method, pattern, &segs)?;
+        self.add(method, pattern, &segs, value);
+        Ok(())
+    }
+
+    /// Adds every route of `sub` under `prefix` (`/api/v1`, or with parameters:
+    /// `/orgs/{org}`). A sub-route `/` becomes `prefix` itself; others become
+    /// `prefix + pattern`. `sub`'s own [`Config`] is dropped: this router's applies.
+    /// All-or-nothing: on error nothing is added.
+    pub fn mount(&mut self, prefix: &str, sub: Router<T>) -> Result<(), InsertError> {
+        if !prefix.starts_with('/') || (prefix.len() > 1 && prefix.ends_with('/')) {
+            return Err(InsertError::InvalidPrefix {
+                prefix: prefix.to_string(),
+            });
+        }
+        let full: Vec<String> = sub
+            .routes
+            .iter()
+            .map(|r| join_prefix(prefix, &r.pattern))
+            .collect();
+        for (r, pattern) in sub.routes.iter().zip(&full) {
+            let segs = parse(pattern)?;
+            self.check(r.method, pattern, &segs)?;
+        }
+        for (r, pattern) in sub.routes.into_iter().zip(&full) {
+            // Checked above; the sub-router's routes cannot conflict among themselves.
+            self.insert(r.method, pattern, r.value)?;
+        }
+        Ok(())
+    }
+
+    fn names_of<'a>(segs: &'a [Seg<'a>]) -> impl Iterator<Item = &'a str> + 'a {
+        segs.iter().filter_map(|s| match s {
+            Seg::Param(_, n) => Some(*n),
+            Seg::Static(_) => None,
+        })
+    }
+
+    /// Finds the endpoint a parsed pattern maps to, without creating anything.
+    fn find_endpoint(&self, segs: &[Seg<'_>]) -> Option<u32> {
+        let mut node = 0u32;
+        for seg in segs {
+            let n = self.nodes.get(node as usize)?;
+            let next = match *seg {
+                Seg::Static(s) => n
+                    .statics
+                    .iter()
+                    .find(|e| &*e.key == s)
+                    .map_or(NONE, |e| e.node),
+                Seg::Param(Kind::Int, _) => n.int,
+                Seg::Param(Kind::Float, _) => n.float,
+                Seg::Param(Kind::Str, _) => n.str_,
+                Seg::Param(Kind::Path, _) => return (n.path_ep != NONE).then_some(n.path_ep),
+            };
+            if next == NONE {
+                return None;
+            }
+            node = next;
+        }
+        let ep = self.nodes.get(node as usize)?.ep;
+        (ep != NONE).then_some(ep)
+    }
+
+    fn check(&self, method: Method, pattern: &str, segs: &[Seg<'_>]) -> Result<(), InsertError> {
+        let Some(ep) = self.find_endpoint(segs) else {
+            return Ok(());
+        };
+        let Some(e) = self.endpoints.get(ep as usize) else {
+            return Ok(());
+        };
+        let existing = |idx: u32| {
+            self.routes
+                .get(idx as usize)
+                .map_or_else(String::new, |r| r.pattern.to_string())
+        };
+        if let Some(&h) = e.handlers.get(method.index()) {
+            if h != NONE {
+                return Err(InsertError::Conflict {
+                    method,
+                    pattern: pattern.to_string(),
+                    existing: existing(h),
+                });
+            }
+        }
+        if !e.names.iter().map(|n| &**n).eq(Self::names_of(segs)) {
+            return Err(InsertError::ParamNames {
+                pattern: pattern.to_string(),
+                existing: existing(e.first),
+            });
+        }
+        Ok(())
+    }
+
+    fn new_node(&mut self) -> u32 {
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node::new());
+        id
+    }
+
+    fn new_endpoint(&mut self, segs: &[Seg<'_>]) -> u32 {
+        let id = self.endpoints.len() as u32;
+        self.endpoints.push(Endpoint {
+            handlers: [NONE; METHOD_COUNT],
+            bits: 0,
+            names: Self::names_of(segs).map(Box::from).collect(),
+            first: self.routes.len() as u32,
+        });
+        id
+    }
+
+    /// Adds a checked route, creating nodes as needed.
+    fn add(&mut self, method: Method, pattern: &str, segs: &[Seg<'_>], value: T) {
+        let mut node = 0usize;
+        let mut path_ep = false;
+        for seg in segs {
+            let next = match *seg {
+                Seg::Static(s) => {
+                    let key = (s.len(), s.as_bytes());
+                    let statics = &self.nodes[node].statics;
+                    match statics.binary_search_by(|e| (e.key.len(), e.key.as_bytes()).cmp(&key)) {
+                        Ok(i) => statics[i].node,
+                        Err(i) => {
+                            let id = self.new_node();
+                            self.nodes[node].statics.insert(
+                                i,
+                                StaticEdge {
+                                    key: Box::from(s),
+                                    node: id,
+                                },
+                            );
+                            id
+                        }
+                    }
+                }
+                Seg::Param(Kind::Path, _) => {
+                    path_ep = true;
+                    break;
+                }
+                Seg::Param(kind, _) => {
+                    let cur = match kind {
+                        Kind::Int => self.nodes[node].int,
+                        Kind::Float => self.nodes[node].float,
+                        _ => self.nodes[node].str_,
+                    };
+                    if cur != NONE {
+                        cur
+                    } else {
+                        let id = self.new_node();
+                        let n = &mut self.nodes[node];
+                        match kind {
+                            Kind::Int => n.int = id,
+                            Kind::Float => n.float = id,
+                            _ => n.str_ = id,
+                        }
+                        id
+                    }
+                }
+            };
+            node = next as usize;
+        }
+        let existing = if path_ep {
+            self.nodes[node].path_ep
+        } else {
+            self.nodes[node].ep
+        };
+        let ep = if existing != NONE {
+            existing
+        } else {
+            let id = self.new_endpoint(segs);
+            if path_ep {
+                self.nodes[node].path_ep = id;
+            } else {
+                self.nodes[node].ep = id;
+            }
+            id
+        };
+        let route = self.routes.len() as u32;
+        let e = &mut self.endpoints[ep as usize];
+        e.handlers[method.index()] = route;
+        e.bits |= method.bit();
+        self.routes.push(Route {
+            method,
+            pattern: Box::from(pattern),
+            value,
+            endpoint: ep,
+        });
+    }
+
+    /// Finds the route for `method` and `target` (the request-target in origin form:
+    /// `/path?query`; the query and any fragment are ignored). Allocates nothing.
+    ///
+    /// Matching goes segment by segment, trying static segments first, then `int`, then
+    /// `float`, then `str`, then `path`, and backs up to the next candidate whenever a
+    /// branch fails; the first route that matches the path *and* has a value for the
+    /// method wins. If routes match the path but none has the method, the `Allow` list
+    /// is the union of theirs.
+    pub fn lookup<'r, 'p>(&'r self, method: Method, target: &'p str) -> Match<'r, 'p, T> {
+        let end = target.find(['?', '#']).unwrap_or(target.len());
+        let (path, rest) = target.split_at(end);
+        let query = rest
+            .strip_prefix('?')
+            .map(|q| q.split('#').next().unwrap_or(q));
+        let Some(rel) = path.strip_prefix('/') else {
+            return Match::NotFound;
+        };
+        let m = self.search(method, rel, false);
+        if !matches!(m, Match::NotFound) {
+            return m;
+        }
+        if self.config.trailing_slash == TrailingSlash::Strict || rel.is_empty() {
+            return Match::NotFound;
+        }
+        // The slash-toggled twin: drop a trailing slash, or add a virtual one.
+        let twin = match rel.strip_suffix('/') {
+            Some(shorter) => self.search(method, shorter, false),
+            _ => self.search(method, rel, true),
+        };
+        if matches!(twin, Match::NotFound) {
+            return Match::NotFound;
+        }
+        match self.config.trailing_slash {
+            TrailingSlash::Ignore => twin,
+            _ => {
+                // Never redirect to a network-path reference (`//host`) or its
+                // backslash variant, which browsers resolve to another origin.
+                if path.starts_with("//") || path.starts_with("/\\") {
+                    return Match::NotFound;
+                }
+                Match::Redirect(Redirect {
+                    path,
+                    query,
+                    add_slash: !path.ends_with('/'),
+                })
+            }
+        }
+    }
+
+    /// The `Allow` list of `path` (the methods some route serves it with, plus `HEAD`
+    /// and `OPTIONS` when the router provides them), or `None` if no route matches it.
+    pub fn allowed(&self, path: &str) -> Option<Allow> {
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        let rel = path.strip_prefix('/')?;
+        let mut s = Search::new(None, false);
+        self.walk(0, rel, false, &mut s);
+        s.matched.then(|| self.allow(s.bits))
+    }
+
+    fn allow(&self, bits: u16) -> Allow {
+        let mut a = Allow::from_bits(bits);
+        if self.config.head_falls_back_to_get && a.contains(Method::Get) {
+            a = a.with(Method::Head);
+        }
+        if self.config.auto_options {
+            a = a.with(Method::Options);
+        }
+        a
+    }
+
+    fn search<'r, 'p>(&'r self, method: Method, rel: &'p str, virt: bool) -> Match<'r, 'p, T> {
+        let mut s = Search::new(Some(method), self.config.head_falls_back_to_get);
+        if let Some(route) = self.walk(0, rel, virt, &mut s) {
+            if let Some(r) = self.routes.get(route as usize) {
+                let names = self
+                    .endpoints
+                    .get(r.endpoint as usize)
+                    .map_or(&[][..], |e| &e.names[..]);
+                return Match::Found(Found {
+                    value: &r.value,
+                    pattern: &r.pattern,
+                    method: r.method,
+                    head_fallback: r.method != method,
+                    params: Params {
+                        names,
+                        values: s.values,
+                        len: s.len.min(names.len()),
+                    },
+                });
+            }
+        }
+        if !s.matched {
+            return Match::NotFound;
+        }
+        let allow = self.allow(s.bits);
+        if method == Method::Options && self.config.auto_options {
+            Match::Options(allow)
+        } else {
+            Match::MethodNotAllowed(allow)
+        }
+    }
+
+    /// Checks an endpoint for the searched method; records its methods either way.
+    fn try_endpoint(&self, ep: u32, s: &mut Search<'_>) -> Option<u32> {
+        let e = self.endpoints.get(ep as usize)?;
+        s.matched = true;
+        s.bits |= e.bits;
+        let method = s.method?;
+        let h = *e.handlers.get(method.index())?;
+        if h != NONE {
+            return Some(h);
+        }
+        if method == Method::Head && s.head_fallback {
+            let g = *e.handlers.get(Method::Get.index())?;
+            if g != NONE {
+                return Some(g);
+            }
+        }
+        None
+    }
+
+    fn descend<'p>(
+        &self,
+        child: u32,
+        tail: Option<&'p str>,
+        virt: bool,
+        s: &mut Search<'p>,
+    ) -> Option<u32> {
+        match tail {
+            Some(t) => self.walk(child, t, virt, s),
+            None => {
+                let ep = self.nodes.get(child as usize)?.ep;
+                if ep == NONE {
+                    None
+                } else {
+                    self.try_endpoint(ep, s)
+                }
+            }
+        }
+    }
+
+    /// Depth-first search from `node`; `rel` is the path after the `/` that precedes
+    /// the current segment; `virt` appends a virtual trailing slash.
+    fn walk<'p>(&self, node: u32, rel: &'p str, virt: bool, s: &mut Search<'p>) -> Option<u32> {
+        let n = self.nodes.get(node as usize)?;
+        let bytes = rel.as_bytes();
+        let mut end = bytes.len();
+        let mut pct = false;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'/' {
+                end = i;
+                break;
+            }
+            pct |= b == b'%';
+        }
+        let (seg, tail, virt_next) = match (rel.get(..end), rel.get(end + 1..)) {
+            (Some(seg), Some(tail)) => (seg, Some(tail), virt),
+            (Some(seg), None) if virt => (seg, Some(""), false),
+            (Some(seg), None) => (seg, None, false),
+            _ => return None,
+        };
+
+        // 1. Static segments.
+        if !n.statics.is_empty() {
+            let child = if pct {
+                n.statics
+                    .iter()
+                    .find(|e| pct::decoded_eq(seg, &e.key))
+                    .map(|e| e.node)
+            } else {
+                let key = (seg.len(), seg.as_bytes());
+                n.statics
+                    .binary_search_by(|e| (e.key.len(), e.key.as_bytes()).cmp(&key))
+                    .ok()
+                    .and_then(|i| n.statics.get(i))
+                    .map(|e| e.node)
+            };
+            if let Some(child) = child {
+                if let Some(r) = self.descend(child, tail, virt_next, s) {
+                    return Some(r);
+                }
+            }
+        }
+
+        // 2, 3. Typed segments.
+        if n.int != NONE || n.float != NONE {
+            let mut buf = [0u8; NUMBER_BUF];
+            // Digits never need escaping, but an escaped one is the same character.
+            let num = if pct {
+                pct::decode_strict(seg, &mut buf)
+            } else {
+                Some(seg.as_bytes())
+            };
+            if let Some(num) = num {
+                if n.int != NONE {
+                    if let Some(v) = parse_int(num) {
+                        let mark = s.len;
+                        if s.push(Value::Int(v)) {
+                            if let Some(r) = self.descend(n.int, tail, virt_next, s) {
+                                return Some(r);
+                            }
+                        }
+                        s.len = mark;
+                    }
+                }
+                if n.float != NONE {
+                    if let Some(v) = parse_float(num) {
+                        let mark = s.len;
+                        if s.push(Value::Float(v)) {
+                            if let Some(r) = self.descend(n.float, tail, virt_next, s) {
+                                return Some(r);
+                            }
+                        }
+                        s.len = mark;
+                    }
+                }
+            }
+        }
+
+        // 4. `str`.
+        if n.str_ != NONE && !seg.is_empty() {
+            let rules = Rules {
+                slash_ok: self.config.encoded_slash == EncodedSlash::Decode,
+                no_dot_segments: false,
+            };
+            if pct::validate(seg, pct, rules) {
+                let mark = s.len;
+                if s.push(Value::Str(PctStr::new(seg, pct))) {
+                    if let Some(r) = self.descend(n.str_, tail, virt_next, s) {
+                        return Some(r);
+                    }
+                }
+                s.len = mark;
+            }
+        }
+
+        // 5. `path`: the rest, never with a virtual slash.
+        if n.path_ep != NONE && !virt && !rel.is_empty() {
+            let has_pct = pct || tail.is_some_and(|t| t.contains('%'));
+            let rules = Rules {
+                slash_ok: true,
+                no_dot_segments: true,
+            };
+            if pct::validate(rel, has_pct, rules) {
+                let mark = s.len;
+                if s.push(Value::Path(PctStr::new(rel, has_pct))) {
+                    if let Some(r) = self.try_endpoint(n.path_ep, s) {
+                        return Some(r);
+                    }
+                }
+                s.len = mark;
+            }
+        }
+        None
+    }
+}
