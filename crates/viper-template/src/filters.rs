@@ -1,0 +1,767 @@
+//! Built-in filters and tests, following Jinja2's definitions.
+
+use alloc::format;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+
+use crate::ast::{Filter, Test};
+use crate::error::Error;
+use crate::format::{escape, url_quote, write_float, write_json_str};
+use crate::render::{floor, type_err, undefined_check, value_err, Renderer};
+use crate::value::{Num, Repr, Value};
+
+type R<T> = Result<T, Error>;
+
+fn params(f: Filter) -> &'static [&'static str] {
+    match f {
+        Filter::Default => &["default_value", "boolean"],
+        Filter::Join => &["d", "attribute"],
+        Filter::Trim => &["chars"],
+        Filter::Replace => &["old", "new", "count"],
+        Filter::Int => &["default", "base"],
+        Filter::Float => &["default"],
+        Filter::Round => &["precision", "method"],
+        Filter::Sort => &["reverse", "case_sensitive", "attribute"],
+        Filter::Truncate => &["length", "killwords", "end", "leeway"],
+        _ => &[],
+    }
+}
+
+fn bind(f: Filter, args: Vec<Value>, kwargs: Vec<(Rc<str>, Value)>) -> R<Vec<Option<Value>>> {
+    let names = params(f);
+    if args.len() > names.len() {
+        return Err(type_err(format!(
+            "filter takes at most {} argument(s), {} given",
+            names.len(),
+            args.len()
+        )));
+    }
+    let mut out: Vec<Option<Value>> = alloc::vec![None; names.len()];
+    for (i, a) in args.into_iter().enumerate() {
+        out[i] = Some(a);
+    }
+    for (k, v) in kwargs {
+        let Some(i) = names.iter().position(|n| **n == *k) else {
+            return Err(type_err(format!(
+                "filter got an unexpected keyword argument '{k}'"
+            )));
+        };
+        if out[i].is_some() {
+            return Err(type_err(format!(
+                "filter got multiple values for argument '{k}'"
+            )));
+        }
+        out[i] = Some(v);
+    }
+    for v in out.iter().flatten() {
+        undefined_check(v)?;
+    }
+    Ok(out)
+}
+
+fn int_arg(v: &Option<Value>, default: i64) -> R<i64> {
+    match v {
+        None => Ok(default),
+        Some(v) => match v.num() {
+            Some(Num::I(i)) => Ok(i),
+            _ => Err(type_err(format!(
+                "expected an integer, got {}",
+                v.type_name()
+            ))),
+        },
+    }
+}
+
+fn str_arg<'v>(v: &'v Option<Value>, default: &'v str) -> R<&'v str> {
+    match v {
+        None => Ok(default),
+        Some(v) => v
+            .as_str()
+            .ok_or_else(|| type_err(format!("expected a string, got {}", v.type_name()))),
+    }
+}
+
+fn bool_arg(v: &Option<Value>) -> bool {
+    v.as_ref().is_some_and(Value::truthy)
+}
+
+/// Keeps the "safe" flag of the input, like MarkupSafe's wrapped str methods.
+fn same_kind(input: &Value, s: String) -> Value {
+    if input.is_safe() {
+        Value::safe_string(s)
+    } else {
+        Value::string(s)
+    }
+}
+
+fn soft_str(v: &Value) -> String {
+    v.to_py_string()
+}
+
+fn seq_items(r: &Renderer<'_, '_>, v: &Value) -> R<Rc<Vec<Value>>> {
+    r.iterate(v)
+}
+
+fn attr_path(v: &Value, path: &str) -> Value {
+    let mut cur = v.clone();
+    for part in path.split('.') {
+        let next = match &cur.0 {
+            Repr::Map(m) => m.get(part).cloned(),
+            Repr::List(l) | Repr::Tuple(l) => {
+                part.parse::<usize>().ok().and_then(|i| l.get(i).cloned())
+            }
+            _ => None,
+        };
+        cur = next.unwrap_or(Value::UNDEFINED);
+    }
+    cur
+}
+
+pub(crate) fn apply(
+    r: &mut Renderer<'_, '_>,
+    f: Filter,
+    v: Value,
+    args: Vec<Value>,
+    kwargs: Vec<(Rc<str>, Value)>,
+) -> R<Value> {
+    let a = bind(f, args, kwargs)?;
+    if f == Filter::Default {
+        let use_default = v.is_undefined() || (bool_arg(&a[1]) && !v.truthy());
+        return Ok(if use_default {
+            a[0].clone().unwrap_or_else(|| Value::str(""))
+        } else {
+            v
+        });
+    }
+    r.check(&v)?;
+    Ok(match f {
+        Filter::Default => v,
+        Filter::Escape => {
+            if v.is_safe() {
+                v
+            } else {
+                Value::safe_string(escape(&soft_str(&v)))
+            }
+        }
+        Filter::Safe => {
+            if v.is_safe() {
+                v
+            } else {
+                Value::safe_string(soft_str(&v))
+            }
+        }
+        Filter::String => {
+            if v.as_str().is_some() {
+                v
+            } else {
+                Value::string(soft_str(&v))
+            }
+        }
+        Filter::Upper => same_kind(&v, soft_str(&v).to_uppercase()),
+        Filter::Lower => same_kind(&v, soft_str(&v).to_lowercase()),
+        Filter::Capitalize => {
+            let s = soft_str(&v);
+            let mut out = String::with_capacity(s.len());
+            let mut chars = s.chars();
+            if let Some(c) = chars.next() {
+                out.extend(c.to_uppercase());
+            }
+            out.push_str(&chars.as_str().to_lowercase());
+            same_kind(&v, out)
+        }
+        Filter::Title => {
+            let s = soft_str(&v);
+            let mut out = String::with_capacity(s.len());
+            let mut start = true;
+            for c in s.chars() {
+                if c.is_whitespace() || matches!(c, '-' | '(' | '{' | '[' | '<') {
+                    out.push(c);
+                    start = true;
+                } else if start {
+                    out.extend(c.to_uppercase());
+                    start = false;
+                } else {
+                    out.extend(c.to_lowercase());
+                }
+            }
+            same_kind(&v, out)
+        }
+        Filter::Trim => {
+            let s = soft_str(&v);
+            let t = match &a[0] {
+                None => s.trim_matches(char::is_whitespace),
+                Some(_) => {
+                    let chars = str_arg(&a[0], "")?.chars().collect::<Vec<_>>();
+                    s.trim_matches(|x| chars.contains(&x))
+                }
+            };
+            same_kind(&v, String::from(t))
+        }
+        Filter::Length => match &v.0 {
+            Repr::Str(s) | Repr::Safe(s) => Value::from(s.chars().count()),
+            Repr::List(l) | Repr::Tuple(l) => Value::from(l.len()),
+            Repr::Map(m) => Value::from(m.len()),
+            Repr::Undefined | Repr::UndefinedNamed(_) => Value::from(0),
+            _ => {
+                return Err(type_err(format!(
+                    "object of type '{}' has no len()",
+                    v.type_name()
+                )))
+            }
+        },
+        Filter::Join => {
+            let items = seq_items(r, &v)?;
+            let sep = a[0].clone().unwrap_or_else(|| Value::str(""));
+            let items: Vec<Value> = match &a[1] {
+                Some(_) => {
+                    let path = str_arg(&a[1], "")?;
+                    items.iter().map(|i| attr_path(i, path)).collect()
+                }
+                None => items.to_vec(),
+            };
+            for i in &items {
+                r.check(i)?;
+            }
+            let markup = r.autoescape && (sep.is_safe() || items.iter().any(Value::is_safe));
+            let piece = |x: &Value| {
+                if markup && !x.is_safe() {
+                    escape(&soft_str(x))
+                } else {
+                    soft_str(x)
+                }
+            };
+            let sep_s = piece(&sep);
+            let mut out = String::new();
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(&sep_s);
+                }
+                out.push_str(&piece(x));
+                if out.len() > r.max_len() {
+                    return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+                }
+            }
+            if markup {
+                Value::safe_string(out)
+            } else {
+                Value::string(out)
+            }
+        }
+        Filter::Replace => {
+            let old_v = a[0]
+                .clone()
+                .ok_or_else(|| type_err("replace() missing argument 'old'"))?;
+            let new_v = a[1]
+                .clone()
+                .ok_or_else(|| type_err("replace() missing argument 'new'"))?;
+            let count = match &a[2] {
+                None => None,
+                Some(_) => Some(int_arg(&a[2], 0)?),
+            };
+            let (s, old, new, safe) = if !r.autoescape {
+                (soft_str(&v), soft_str(&old_v), soft_str(&new_v), false)
+            } else if v.is_safe() || old_v.is_safe() || new_v.is_safe() {
+                let s = if v.is_safe() {
+                    soft_str(&v)
+                } else {
+                    escape(&soft_str(&v))
+                };
+                let esc = |x: &Value| {
+                    if x.is_safe() {
+                        soft_str(x)
+                    } else {
+                        escape(&soft_str(x))
+                    }
+                };
+                (s, esc(&old_v), esc(&new_v), true)
+            } else {
+                (soft_str(&v), soft_str(&old_v), soft_str(&new_v), false)
+            };
+            let out = py_replace(&s, &old, &new, count, r.max_len())?;
+            if safe {
+                Value::safe_string(out)
+            } else {
+                Value::string(out)
+            }
+        }
+        Filter::First => match &v.0 {
+            Repr::Str(s) | Repr::Safe(s) => match s.chars().next() {
+                Some(c) => same_kind(&v, c.into()),
+                None => crate::render::undefined(String::from("no first item, sequence was empty")),
+            },
+            _ => seq_items(r, &v)?.first().cloned().unwrap_or_else(|| {
+                crate::render::undefined(String::from("no first item, sequence was empty"))
+            }),
+        },
+        Filter::Last => match &v.0 {
+            Repr::Str(s) | Repr::Safe(s) => match s.chars().next_back() {
+                Some(c) => same_kind(&v, c.into()),
+                None => crate::render::undefined(String::from("no last item, sequence was empty")),
+            },
+            Repr::Map(_) => return Err(type_err("'dict' object is not reversible")),
+            _ => seq_items(r, &v)?.last().cloned().unwrap_or_else(|| {
+                crate::render::undefined(String::from("no last item, sequence was empty"))
+            }),
+        },
+        Filter::Int => {
+            let default = a[0].clone().unwrap_or_else(|| Value::from(0));
+            let base = int_arg(&a[1], 10)?;
+            to_int(&v, base)?.unwrap_or(default)
+        }
+        Filter::Float => {
+            let default = a[0].clone().unwrap_or_else(|| Value::from(0.0));
+            match to_float(&v) {
+                Some(f) => Value::from(f),
+                None => default,
+            }
+        }
+        Filter::Abs => match v.num() {
+            Some(Num::I(i)) => Value::from(
+                i.checked_abs()
+                    .ok_or_else(|| value_err("integer overflow"))?,
+            ),
+            Some(Num::F(f)) => Value::from(f.abs()),
+            None => {
+                return Err(type_err(format!(
+                    "bad operand type for abs(): '{}'",
+                    v.type_name()
+                )))
+            }
+        },
+        Filter::Round => {
+            let precision = int_arg(&a[0], 0)?;
+            let method = str_arg(&a[1], "common")?;
+            round(&v, precision, method)?
+        }
+        Filter::List => Value::from_vec(seq_items(r, &v)?.to_vec()),
+        Filter::Reverse => match &v.0 {
+            Repr::Str(s) | Repr::Safe(s) => same_kind(&v, s.chars().rev().collect()),
+            Repr::Map(_) => return Err(type_err("'dict' object is not reversible")),
+            _ => {
+                let mut items = seq_items(r, &v)?.to_vec();
+                items.reverse();
+                Value::from_vec(items)
+            }
+        },
+        Filter::Sort => {
+            let reverse = bool_arg(&a[0]);
+            let case_sensitive = bool_arg(&a[1]);
+            let attr = match &a[2] {
+                Some(_) => Some(String::from(str_arg(&a[2], "")?)),
+                None => None,
+            };
+            let items = seq_items(r, &v)?;
+            let mut keyed: Vec<(Value, Value)> = Vec::with_capacity(items.len());
+            for i in items.iter() {
+                let mut k = match &attr {
+                    Some(p) => attr_path(i, p),
+                    None => i.clone(),
+                };
+                r.check(&k)?;
+                if !case_sensitive {
+                    if let Some(s) = k.as_str() {
+                        k = Value::string(s.to_lowercase());
+                    }
+                }
+                keyed.push((k, i.clone()));
+            }
+            let mut err = None;
+            keyed.sort_by(|x, y| {
+                let o = match x.0.py_cmp(&y.0) {
+                    Some(o) => o,
+                    None => {
+                        if x.0.num().is_none() || y.0.num().is_none() {
+                            err.get_or_insert_with(|| {
+                                type_err(format!(
+                                    "'<' not supported between instances of '{}' and '{}'",
+                                    x.0.type_name(),
+                                    y.0.type_name()
+                                ))
+                            });
+                        }
+                        Ordering::Equal
+                    }
+                };
+                if reverse {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+            if let Some(e) = err {
+                return Err(e);
+            }
+            Value::from_vec(keyed.into_iter().map(|(_, v)| v).collect())
+        }
+        Filter::Truncate => {
+            let s = soft_str(&v);
+            let length = int_arg(&a[0], 255)?;
+            let killwords = bool_arg(&a[1]);
+            let end = String::from(str_arg(&a[2], "...")?);
+            let leeway = int_arg(&a[3], 5)?;
+            let end_len = end.chars().count() as i64;
+            if length < end_len {
+                return Err(value_err("expected length >= len(end)"));
+            }
+            if leeway < 0 {
+                return Err(value_err("expected leeway >= 0"));
+            }
+            let n = s.chars().count() as i64;
+            if n <= length.saturating_add(leeway) {
+                return Ok(same_kind(&v, s));
+            }
+            let keep = (length - end_len) as usize;
+            let head: String = s.chars().take(keep).collect();
+            let mut out = if killwords {
+                head
+            } else {
+                match head.rfind(' ') {
+                    Some(i) => String::from(&head[..i]),
+                    None => head,
+                }
+            };
+            out.push_str(&end);
+            Value::string(out)
+        }
+        Filter::Tojson => {
+            let mut out = String::new();
+            to_json(&v, &mut out, 0)?;
+            Value::safe_string(out)
+        }
+        Filter::Urlencode => {
+            let mut out = String::new();
+            match &v.0 {
+                Repr::Map(m) => {
+                    for (i, (k, x)) in m.entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push('&');
+                        }
+                        url_quote(k, true, &mut out);
+                        out.push('=');
+                        url_quote(&soft_str(x), true, &mut out);
+                    }
+                }
+                Repr::List(l) | Repr::Tuple(l) => {
+                    for (i, pair) in l.iter().enumerate() {
+                        let Some(kv) = pair.as_slice().filter(|s| s.len() == 2) else {
+                            return Err(value_err("urlencode expects (key, value) pairs"));
+                        };
+                        if i > 0 {
+                            out.push('&');
+                        }
+                        url_quote(&soft_str(&kv[0]), true, &mut out);
+                        out.push('=');
+                        url_quote(&soft_str(&kv[1]), true, &mut out);
+                    }
+                }
+                _ => url_quote(&soft_str(&v), false, &mut out),
+            }
+            Value::string(out)
+        }
+    })
+}
+
+fn py_replace(s: &str, old: &str, new: &str, count: Option<i64>, max_len: usize) -> R<String> {
+    let limit = match count {
+        Some(c) if c >= 0 => c as usize,
+        _ => usize::MAX,
+    };
+    let mut out = String::new();
+    if old.is_empty() {
+        // Python inserts `new` between every character and at both ends.
+        let mut n = 0;
+        for c in s.chars() {
+            if n < limit {
+                out.push_str(new);
+                n += 1;
+            }
+            out.push(c);
+            if out.len() > max_len {
+                return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+            }
+        }
+        if n < limit {
+            out.push_str(new);
+        }
+        return Ok(out);
+    }
+    let mut rest = s;
+    let mut n = 0;
+    while n < limit {
+        let Some(i) = rest.find(old) else { break };
+        out.push_str(&rest[..i]);
+        out.push_str(new);
+        rest = &rest[i + old.len()..];
+        n += 1;
+        if out.len() > max_len {
+            return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn parse_py_int(s: &str, base: i64) -> Option<i64> {
+    let t = s.trim();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    let base = u32::try_from(base).ok().filter(|b| (2..=36).contains(b))?;
+    let v = i64::from_str_radix(&clean, base).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+fn parse_py_float(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() || t.contains("__") || t.starts_with('_') || t.ends_with('_') {
+        return None;
+    }
+    let clean: String = t.chars().filter(|c| *c != '_').collect();
+    let lower = clean.to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    if body.chars().any(|c| c.is_ascii_alphabetic() && c != 'e')
+        && !matches!(body, "inf" | "infinity" | "nan")
+    {
+        return None;
+    }
+    clean.parse::<f64>().ok()
+}
+
+fn to_float(v: &Value) -> Option<f64> {
+    match &v.0 {
+        Repr::Str(s) | Repr::Safe(s) => parse_py_float(s),
+        _ => v.num().map(Num::f),
+    }
+}
+
+fn float_to_int(f: f64) -> R<Option<Value>> {
+    if f.is_nan() {
+        return Ok(None);
+    }
+    if f.is_infinite() {
+        return Err(value_err("cannot convert float infinity to integer"));
+    }
+    let t = if f < 0.0 { -floor(-f) } else { floor(f) };
+    if t.abs() >= 9.2e18 {
+        return Err(value_err("integer overflow"));
+    }
+    Ok(Some(Value::from(t as i64)))
+}
+
+fn to_int(v: &Value, base: i64) -> R<Option<Value>> {
+    match &v.0 {
+        Repr::Str(s) | Repr::Safe(s) => {
+            if let Some(i) = parse_py_int(s, base) {
+                return Ok(Some(Value::from(i)));
+            }
+            match parse_py_float(s) {
+                Some(f) => float_to_int(f),
+                None => Ok(None),
+            }
+        }
+        _ => match v.num() {
+            Some(Num::I(i)) => Ok(Some(Value::from(i))),
+            Some(Num::F(f)) => float_to_int(f),
+            None => Ok(None),
+        },
+    }
+}
+
+fn round(v: &Value, precision: i64, method: &str) -> R<Value> {
+    if !matches!(method, "common" | "ceil" | "floor") {
+        return Err(value_err("method must be common, ceil or floor"));
+    }
+    let Some(n) = v.num() else {
+        return Err(type_err(format!(
+            "type {} doesn't define __round__ method",
+            v.type_name()
+        )));
+    };
+    if method == "common" {
+        return match n {
+            Num::I(i) => Ok(Value::from(i)),
+            Num::F(f) => {
+                if !f.is_finite() || !(0..=300).contains(&precision) {
+                    if precision < 0 && f.is_finite() {
+                        let p = crate::render::powf(10.0, (-precision) as f64).unwrap_or(1.0);
+                        let s = format!("{:.0}", f / p);
+                        return Ok(Value::from(s.parse::<f64>().unwrap_or(f) * p));
+                    }
+                    return Ok(Value::from(f));
+                }
+                let s = format!("{:.*}", precision as usize, f);
+                Ok(Value::from(s.parse::<f64>().unwrap_or(f)))
+            }
+        };
+    }
+    let p = crate::render::powf(10.0, precision as f64).unwrap_or(1.0);
+    let x = n.f() * p;
+    let r = if method == "floor" {
+        floor(x)
+    } else {
+        -floor(-x)
+    };
+    Ok(Value::from(r / p))
+}
+
+fn to_json(v: &Value, out: &mut String, depth: usize) -> R<()> {
+    if depth > 128 {
+        return Err(value_err("value nested too deeply for tojson"));
+    }
+    match &v.0 {
+        Repr::None => out.push_str("null"),
+        Repr::Bool(true) => out.push_str("true"),
+        Repr::Bool(false) => out.push_str("false"),
+        Repr::Int(i) => {
+            let _ = core::fmt::Write::write_fmt(out, format_args!("{i}"));
+        }
+        Repr::Float(f) => {
+            if f.is_nan() {
+                out.push_str("NaN");
+            } else if f.is_infinite() {
+                out.push_str(if *f > 0.0 { "Infinity" } else { "-Infinity" });
+            } else {
+                let _ = write_float(*f, out);
+            }
+        }
+        Repr::Str(s) | Repr::Safe(s) => write_json_str(s, out),
+        Repr::List(l) | Repr::Tuple(l) => {
+            out.push('[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                to_json(x, out, depth + 1)?;
+            }
+            out.push(']');
+        }
+        Repr::Map(m) => {
+            let mut entries: Vec<&(Rc<str>, Value)> = m.entries.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push('{');
+            for (i, (k, x)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_json_str(k, out);
+                out.push_str(": ");
+                to_json(x, out, depth + 1)?;
+            }
+            out.push('}');
+        }
+        _ => {
+            undefined_check(v)?;
+            return Err(type_err(format!(
+                "Object of type {} is not JSON serializable",
+                v.type_name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn test(r: &mut Renderer<'_, '_>, t: Test, v: &Value, args: &[Value]) -> R<bool> {
+    let want = match t {
+        Test::DivisibleBy
+        | Test::Eq
+        | Test::Ne
+        | Test::Lt
+        | Test::Gt
+        | Test::Le
+        | Test::Ge
+        | Test::In
+        | Test::SameAs => 1,
+        _ => 0,
+    };
+    if args.len() != want {
+        return Err(type_err(format!(
+            "test takes {want} argument(s), {} given",
+            args.len()
+        )));
+    }
+    match t {
+        Test::Defined => return Ok(!v.is_undefined()),
+        Test::Undefined => return Ok(v.is_undefined()),
+        Test::None => return Ok(matches!(v.0, Repr::None)),
+        Test::String => return Ok(v.as_str().is_some()),
+        Test::Number => return Ok(v.num().is_some()),
+        Test::Mapping => return Ok(v.as_map().is_some()),
+        Test::Boolean => return Ok(matches!(v.0, Repr::Bool(_))),
+        Test::Integer => return Ok(matches!(v.0, Repr::Int(_))),
+        Test::Float => return Ok(matches!(v.0, Repr::Float(_))),
+        _ => {}
+    }
+    r.check(v)?;
+    for a in args {
+        r.check(a)?;
+    }
+    let arith = |x: &Value, m: &Value| -> R<bool> {
+        let rem = crate::render::binop(crate::ast::BinOp::Mod, x, m, 0)?;
+        Ok(rem.py_eq(&Value::from(0)))
+    };
+    Ok(match t {
+        Test::Even => arith(v, &Value::from(2))?,
+        Test::Odd => !arith(v, &Value::from(2))?,
+        Test::DivisibleBy => arith(v, &args[0])?,
+        Test::Sequence => matches!(
+            v.0,
+            Repr::Str(_)
+                | Repr::Safe(_)
+                | Repr::List(_)
+                | Repr::Tuple(_)
+                | Repr::Map(_)
+                | Repr::Undefined
+                | Repr::UndefinedNamed(_)
+        ),
+        Test::Lower => v.as_str().is_some_and(|s| s.to_lowercase() == s),
+        Test::Upper => v.as_str().is_some_and(|s| s.to_uppercase() == s),
+        Test::Eq => v.py_eq(&args[0]),
+        Test::Ne => !v.py_eq(&args[0]),
+        Test::SameAs => match (&v.0, &args[0].0) {
+            (Repr::None, Repr::None) => true,
+            (Repr::Bool(a), Repr::Bool(b)) => a == b,
+            _ => false,
+        },
+        Test::In => {
+            let c = Value::from_vec(alloc::vec![]);
+            let _ = c;
+            match &args[0].0 {
+                Repr::Str(s) | Repr::Safe(s) => match v.as_str() {
+                    Some(x) => s.contains(x),
+                    None => return Err(type_err("'in <string>' requires string as left operand")),
+                },
+                Repr::List(l) | Repr::Tuple(l) => l.iter().any(|x| x.py_eq(v)),
+                Repr::Map(m) => v.as_str().is_some_and(|k| m.get(k).is_some()),
+                _ => return Err(type_err("argument is not iterable")),
+            }
+        }
+        Test::Lt | Test::Gt | Test::Le | Test::Ge => {
+            let Some(o) = v.py_cmp(&args[0]) else {
+                return Err(type_err(format!(
+                    "comparison not supported between instances of '{}' and '{}'",
+                    v.type_name(),
+                    args[0].type_name()
+                )));
+            };
+            match t {
+                Test::Lt => o == Ordering::Less,
+                Test::Gt => o == Ordering::Greater,
+                Test::Le => o != Ordering::Greater,
+                _ => o != Ordering::Less,
+            }
+        }
+        _ => false,
+    })
+}
