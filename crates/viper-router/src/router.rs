@@ -718,11 +718,19 @@ impl<T> Router<T> {
 
     /// The `Allow` list of `path` (the methods some route serves it with, plus `HEAD`
     /// and `OPTIONS` when the router provides them), or `None` if no route matches it.
+    /// Under [`TrailingSlash::Ignore`] the slash-toggled twin counts, as in `lookup`.
+    /// Useful for `OPTIONS *`-style answers and CORS preflights.
     pub fn allowed(&self, path: &str) -> Option<Allow> {
         let path = path.split(['?', '#']).next().unwrap_or(path);
         let rel = path.strip_prefix('/')?;
         let mut s = Search::new(None, false);
         self.walk(0, rel, false, &mut s);
+        if !s.matched && self.config.trailing_slash == TrailingSlash::Ignore && !rel.is_empty() {
+            match rel.strip_suffix('/') {
+                Some(shorter) => self.walk(0, shorter, false, &mut s),
+                None => self.walk(0, rel, true, &mut s),
+            };
+        }
         s.matched.then(|| self.allow(s.bits))
     }
 

@@ -535,6 +535,10 @@ fn trailing_slash_policies() {
     assert_eq!(found(ignore.lookup(Get, "/u/9/")).params.int("id"), Some(9));
     assert_eq!(ignore.lookup(Post, "/users/").status(), 405);
     assert_eq!(value(&ignore, Get, "/"), Some("root"));
+    assert!(ignore.allowed("/users/").is_some());
+    assert_eq!(ignore.allowed("/users/"), ignore.allowed("/users"));
+    assert_eq!(ignore.allowed("/docs"), ignore.allowed("/docs/"));
+    assert_eq!(strict.allowed("/users/"), None);
 }
 
 #[test]
