@@ -114,7 +114,7 @@ fn attr_path(v: &Value, path: &str) -> Value {
             }
             _ => None,
         };
-        cur = next.unwrap_or(Value::UNDEFINED);
+        cur = next.unwrap_or_else(|| crate::render::undefined(format!("no attribute '{part}'")));
     }
     cur
 }
@@ -300,7 +300,6 @@ pub(crate) fn apply(
                 Some(c) => same_kind(&v, c.into()),
                 None => crate::render::undefined(String::from("no last item, sequence was empty")),
             },
-            Repr::Map(_) => return Err(type_err("'dict' object is not reversible")),
             _ => seq_items(r, &v)?.last().cloned().unwrap_or_else(|| {
                 crate::render::undefined(String::from("no last item, sequence was empty"))
             }),
@@ -338,7 +337,6 @@ pub(crate) fn apply(
         Filter::List => Value::from_vec(seq_items(r, &v)?.to_vec()),
         Filter::Reverse => match &v.0 {
             Repr::Str(s) | Repr::Safe(s) => same_kind(&v, s.chars().rev().collect()),
-            Repr::Map(_) => return Err(type_err("'dict' object is not reversible")),
             _ => {
                 let mut items = seq_items(r, &v)?.to_vec();
                 items.reverse();
@@ -396,6 +394,23 @@ pub(crate) fn apply(
             Value::from_vec(keyed.into_iter().map(|(_, v)| v).collect())
         }
         Filter::Truncate => {
+            if v.as_str().is_none() {
+                let n = match &v.0 {
+                    Repr::List(l) | Repr::Tuple(l) => l.len(),
+                    Repr::Map(m) => m.len(),
+                    _ => {
+                        return Err(type_err(format!(
+                            "object of type '{}' has no len()",
+                            v.type_name()
+                        )))
+                    }
+                };
+                let limit = int_arg(&a[0], 255)?.saturating_add(int_arg(&a[3], 5)?);
+                if (n as i64) <= limit {
+                    return Ok(v);
+                }
+                return Err(type_err("truncate of a long sequence is not supported"));
+            }
             let s = soft_str(&v);
             let length = int_arg(&a[0], 255)?;
             let killwords = bool_arg(&a[1]);
@@ -517,7 +532,22 @@ fn parse_py_int(s: &str, base: i64) -> Option<i64> {
     {
         return None;
     }
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    let mut clean: String = digits.chars().filter(|c| *c != '_').collect();
+    let lower = clean.to_ascii_lowercase();
+    let prefixed = |p: &str| lower.starts_with(p) && lower.len() > 2;
+    let base = match base {
+        0 if prefixed("0x") => 16,
+        0 if prefixed("0o") => 8,
+        0 if prefixed("0b") => 2,
+        0 => 10,
+        b => b,
+    };
+    if (base == 16 && prefixed("0x"))
+        || (base == 8 && prefixed("0o"))
+        || (base == 2 && prefixed("0b"))
+    {
+        clean = String::from(&clean[2..]);
+    }
     let base = u32::try_from(base).ok().filter(|b| (2..=36).contains(b))?;
     let v = i64::from_str_radix(&clean, base).ok()?;
     Some(if neg { -v } else { v })
@@ -713,7 +743,10 @@ pub(crate) fn test(r: &mut Renderer<'_, '_>, t: Test, v: &Value, args: &[Value])
     };
     Ok(match t {
         Test::Even => arith(v, &Value::from(2))?,
-        Test::Odd => !arith(v, &Value::from(2))?,
+        Test::Odd => {
+            let rem = crate::render::binop(crate::ast::BinOp::Mod, v, &Value::from(2), 0)?;
+            rem.py_eq(&Value::from(1))
+        }
         Test::DivisibleBy => arith(v, &args[0])?,
         Test::Sequence => matches!(
             v.0,

@@ -260,7 +260,9 @@ impl<'a> Lexer<'a> {
             return Ok(None);
         };
         self.pos = self.src.len() - r.len();
-        self.after_close(open_mod, Kind::Block);
+        if open_mod == Some(b'-') {
+            self.after_close(open_mod, Kind::Block);
+        }
         // Find the matching `{% endraw %}`.
         let content_start = self.pos;
         let mut search = self.pos;
@@ -287,6 +289,13 @@ impl<'a> Lexer<'a> {
                     let mut content = self.src.get(content_start..tag).unwrap_or("");
                     if end_open_mod == Some(b'-') {
                         content = content.trim_end_matches(is_ws);
+                    } else if end_open_mod.is_none() && self.opts.lstrip_blocks {
+                        if let Some(nl) = content.rfind('\n') {
+                            let tail = &content[nl + 1..];
+                            if !tail.is_empty() && tail.chars().all(|c| c == ' ' || c == '\t') {
+                                content = &content[..nl + 1];
+                            }
+                        }
                     }
                     if !content.is_empty() {
                         self.push(Tok::Text(String::from(content)), content_start);

@@ -76,6 +76,7 @@ pub(crate) struct Renderer<'a, 'w> {
     ctx: &'a Value,
     frames: Vec<Frame>,
     floor: usize,
+    loop_floor: usize,
     out: Out<'w>,
     pub(crate) autoescape: bool,
     depth: usize,
@@ -98,6 +99,7 @@ impl<'a, 'w> Renderer<'a, 'w> {
             ctx,
             frames: alloc::vec![Vec::new()],
             floor: 0,
+            loop_floor: 0,
             out: Out {
                 sink,
                 captures: Vec::new(),
@@ -309,7 +311,10 @@ impl<'a, 'w> Renderer<'a, 'w> {
                 let saved_blocks = core::mem::take(&mut self.blocks);
                 let saved_stack = core::mem::take(&mut self.block_stack);
                 self.frames.push(Vec::new());
+                let saved_loop_floor =
+                    core::mem::replace(&mut self.loop_floor, self.frames.len() - 1);
                 let r = self.render_root(prog);
+                self.loop_floor = saved_loop_floor;
                 self.frames.pop();
                 self.blocks = saved_blocks;
                 self.block_stack = saved_stack;
@@ -377,7 +382,11 @@ impl<'a, 'w> Renderer<'a, 'w> {
 
     fn lookup(&self, name: &str) -> Option<Value> {
         let visible = self.frames.get(self.floor..).unwrap_or(&[]);
-        for f in visible.iter().rev() {
+        let is_loop = name == "loop";
+        for (i, f) in visible.iter().enumerate().rev() {
+            if is_loop && self.floor + i < self.loop_floor {
+                break;
+            }
             if let Some((_, v)) = f.iter().rev().find(|(k, _)| &**k == name) {
                 return Some(v.clone());
             }
@@ -412,7 +421,7 @@ impl<'a, 'w> Renderer<'a, 'w> {
 
     /// Errors on an undefined value in strict mode; passes anything else through.
     pub(crate) fn check(&self, v: &Value) -> R<()> {
-        if self.strict() {
+        if self.strict() && !matches!(v.0, Repr::Undefined) {
             undefined_check(v)
         } else {
             Ok(())
@@ -695,9 +704,8 @@ impl<'a, 'w> Renderer<'a, 'w> {
                 } else if let Some(o) = other {
                     self.eval(o)?
                 } else {
-                    undefined(String::from(
-                        "the inline if-expression evaluated to false and no else section was defined",
-                    ))
+                    // Jinja2 yields its plain (lenient) Undefined here, even in strict mode.
+                    Value::UNDEFINED
                 }
             }
             ExprKind::Filter(val, f, args, kwargs) => {
