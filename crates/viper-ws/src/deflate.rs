@@ -6,7 +6,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use miniz_oxide::deflate::core::{CompressionStrategy, CompressorOxide};
+use miniz_oxide::deflate::core::{
+    create_comp_flags_from_zip_params, CompressionStrategy, CompressorOxide,
+};
 use miniz_oxide::inflate::stream::{inflate, InflateState};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
@@ -278,13 +280,28 @@ impl core::fmt::Debug for Compressor {
 
 impl Compressor {
     /// A compressor using an LZ77 window of at most `2^window_bits` bytes.
+    ///
+    /// `miniz_oxide` bounds match distances strictly only in its run-length
+    /// mode (distance 1), so any window below 15 bits is honoured with that
+    /// mode: always valid for the peer's smaller window, at a lower ratio.
     pub fn new(window_bits: u8, level: u8, no_context_takeover: bool) -> Self {
-        let comp = Box::new(CompressorOxide::with_params(
-            DataFormat::Raw,
-            level.min(10),
-            CompressionStrategy::Default,
-            window_bits.clamp(8, 15),
-        ));
+        let comp = if window_bits >= 15 {
+            CompressorOxide::with_params(
+                DataFormat::Raw,
+                level.min(10),
+                CompressionStrategy::Default,
+                15,
+            )
+        } else {
+            // Level 2 on purpose: at level 1 miniz_oxide 0.9 takes its fast
+            // path, which ignores the RLE flag and can reach 32 KiB back.
+            CompressorOxide::new(create_comp_flags_from_zip_params(
+                2,
+                -15,
+                CompressionStrategy::RLE as i32,
+            ))
+        };
+        let comp = Box::new(comp);
         Compressor {
             comp,
             no_context_takeover,

@@ -145,3 +145,4 @@ pub fn echo_bytewise(ws: &mut WebSocket, input: &[u8]) -> (Vec<Event>, Vec<u8>) 
     }
     (evs, o)
 }
+pub mod net;

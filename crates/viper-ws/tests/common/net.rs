@@ -1,0 +1,223 @@
+//! Loopback plumbing for the interop tests: a viper-ws echo server and a
+//! viper-ws client over `std::net`, every socket with timeouts.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use viper_ws::handshake::{accept, ClientHandshake, ServerConfig};
+use viper_ws::{Config, Event, State, WebSocket};
+
+pub const IO_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub fn set_timeouts(s: &TcpStream) {
+    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+}
+
+/// A parsed HTTP head: first line, headers, bytes after the head.
+pub struct Head {
+    pub first: String,
+    pub headers: Vec<(String, String)>,
+    pub rest: Vec<u8>,
+}
+
+impl Head {
+    pub fn pairs(&self) -> Vec<(&[u8], &[u8])> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
+            .collect()
+    }
+}
+
+pub fn read_head(s: &mut TcpStream) -> Result<Head, String> {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    let end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+        if buf.len() > 16384 {
+            return Err("head too long".into());
+        }
+        let n = s.read(&mut tmp).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("eof in head".into());
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let text = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let mut lines = text.split("\r\n");
+    let first = lines.next().unwrap_or_default().to_string();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Ok(Head {
+        first,
+        headers,
+        rest: buf[end + 4..].to_vec(),
+    })
+}
+
+/// Writes everything the connection has queued.
+pub fn flush(ws: &mut WebSocket, s: &mut TcpStream) -> Result<(), String> {
+    while let Some(t) = ws.poll_transmit() {
+        let n = s.write(t).map_err(|e| e.to_string())?;
+        ws.advance_transmit(n);
+    }
+    Ok(())
+}
+
+/// Serves one connection on `listener`: handshake, then echo every message
+/// until the close handshake. Returns the negotiated extension header.
+pub fn spawn_echo_server(
+    listener: TcpListener,
+    hs: ServerConfig,
+    cfg: Config,
+) -> JoinHandle<Result<Option<String>, String>> {
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().map_err(|e| e.to_string())?;
+        set_timeouts(&s);
+        let head = read_head(&mut s)?;
+        let mut parts = head.first.split(' ');
+        let method = parts.next().unwrap_or_default().as_bytes().to_vec();
+        let a = accept(&method, (1, 1), head.pairs(), &hs)
+            .map_err(|r| format!("rejected: {:?}", r.error))?;
+        let ext = a
+            .headers
+            .iter()
+            .find(|(n, _)| *n == "Sec-WebSocket-Extensions")
+            .map(|(_, v)| v.clone());
+        let mut resp = Vec::new();
+        a.write_response(&mut resp);
+        s.write_all(&resp).map_err(|e| e.to_string())?;
+        let mut ws = a.into_websocket(cfg, &head.rest);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut pending: Vec<u8> = Vec::new();
+        loop {
+            while let Some(e) = ws.poll_event() {
+                match e {
+                    Event::Text(t) => ws.send_text(&t).map_err(|e| e.to_string())?,
+                    Event::Binary(b) => ws.send_binary(&b).map_err(|e| e.to_string())?,
+                    Event::Error(e) => return Err(format!("server saw error {e:?}")),
+                    _ => {}
+                }
+            }
+            flush(&mut ws, &mut s)?;
+            if ws.state() == State::Closed {
+                break;
+            }
+            let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("peer closed TCP before the close handshake".into());
+            }
+            pending.extend_from_slice(&buf[..n]);
+            let used = ws.receive(&pending);
+            pending.drain(..used);
+        }
+        // The server closes the TCP connection first (§7.1.1).
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        Ok(ext)
+    })
+}
+
+/// Connects a viper-ws client; returns the stream, the connection and the
+/// negotiated parameters.
+pub fn connect_client(
+    addr: SocketAddr,
+    hs: &ClientHandshake,
+    cfg: Config,
+) -> Result<(TcpStream, WebSocket, viper_ws::Negotiated), String> {
+    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT).map_err(|e| e.to_string())?;
+    set_timeouts(&s);
+    let mut req = Vec::new();
+    hs.write_request(&addr.to_string(), "/", &mut req);
+    s.write_all(&req).map_err(|e| e.to_string())?;
+    let head = read_head(&mut s)?;
+    let status: u16 = head
+        .first
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or("bad status line")?;
+    let n = hs
+        .validate_response(status, head.pairs())
+        .map_err(|e| format!("{e:?}"))?;
+    let ws = WebSocket::with_received(viper_ws::Role::Client, cfg, &n, 0xdead_beef, &head.rest);
+    Ok((s, ws, n))
+}
+
+/// Reads until the next data message (answering pings) and returns it.
+pub fn next_message(ws: &mut WebSocket, s: &mut TcpStream) -> Result<Event, String> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        while let Some(e) = ws.poll_event() {
+            match e {
+                Event::Ping(_) | Event::Pong(_) => {}
+                other => {
+                    flush(ws, s)?;
+                    // Keep unconsumed input inside the connection.
+                    let used = ws.receive(&pending);
+                    pending.drain(..used);
+                    assert!(pending.is_empty(), "event queue overflow in test driver");
+                    return Ok(other);
+                }
+            }
+        }
+        flush(ws, s)?;
+        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("eof".into());
+        }
+        pending.extend_from_slice(&buf[..n]);
+        let used = ws.receive(&pending);
+        pending.drain(..used);
+    }
+}
+
+/// `Ok(())` if the peer is usable; `Err(msg)` to skip (or panic when
+/// `VIPER_REQUIRE_PEERS=1`).
+pub fn require_python_websockets() -> bool {
+    let ok = Command::new("python3")
+        .args([
+            "-c",
+            "import websockets.sync.server, websockets.sync.client",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("VIPER_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("python3 websockets not installed and VIPER_REQUIRE_PEERS=1");
+        }
+        println!("SKIPPED: python3 websockets not installed");
+    }
+    ok
+}
+
+/// Waits for a child process with a deadline; kills it on timeout.
+pub fn wait_child(mut c: Child, limit: Duration) -> Result<std::process::Output, String> {
+    let start = Instant::now();
+    loop {
+        match c.try_wait().map_err(|e| e.to_string())? {
+            Some(_) => return c.wait_with_output().map_err(|e| e.to_string()),
+            None if start.elapsed() > limit => {
+                let _ = c.kill();
+                let out = c.wait_with_output().map_err(|e| e.to_string())?;
+                return Err(format!(
+                    "timed out; stdout={} stderr={}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Interop on loopback with `tungstenite` (no permessage-deflate support in
+//! tungstenite 0.30): as a client against a viper-ws server, and as a server
+//! against a viper-ws client. Large fragmented messages both ways.
+mod common;
+use common::net::*;
+use std::net::{TcpListener, TcpStream};
+use tungstenite::protocol::frame::coding::{Data, OpCode};
+use tungstenite::protocol::frame::Frame;
+use tungstenite::Message;
+use viper_ws::handshake::{ClientHandshake, ServerConfig};
+use viper_ws::{CloseCode, Config, DataKind, Event, State};
+
+fn big(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn cfg() -> Config {
+    Config {
+        max_frame_size: 8 << 20,
+        max_message_size: 8 << 20,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn tungstenite_client_against_viper_server() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = spawn_echo_server(
+        l,
+        ServerConfig {
+            protocols: vec!["echo".into()],
+            deflate: None,
+        },
+        cfg(),
+    );
+    let s = TcpStream::connect(addr).unwrap();
+    set_timeouts(&s);
+    let req = tungstenite::ClientRequestBuilder::new(format!("ws://{addr}/").parse().unwrap())
+        .with_sub_protocol("echo");
+    let (mut ws, resp) = tungstenite::client::client(req, s).unwrap();
+    assert_eq!(resp.status(), 101);
+    assert_eq!(
+        resp.headers().get("sec-websocket-protocol").unwrap(),
+        "echo"
+    );
+    for i in 0..20 {
+        let t = format!("héllo {i} {}", "κόσμε".repeat(i * 10));
+        ws.send(Message::text(t.clone())).unwrap();
+        assert_eq!(ws.read().unwrap(), Message::text(t));
+    }
+    ws.send(Message::binary(big(100_000))).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::binary(big(100_000)));
+    // A 3 MiB message in 48 fragments of 64 KiB, pings in between.
+    let data = big(3 << 20);
+    let parts: Vec<&[u8]> = data.chunks(65_536).collect();
+    for (i, p) in parts.iter().enumerate() {
+        let op = if i == 0 {
+            OpCode::Data(Data::Binary)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        ws.write(Message::Frame(Frame::message(
+            p.to_vec(),
+            op,
+            i == parts.len() - 1,
+        )))
+        .unwrap();
+        if i % 16 == 5 {
+            ws.write(Message::Ping(vec![i as u8].into())).unwrap();
+        }
+    }
+    ws.flush().unwrap();
+    loop {
+        match ws.read().unwrap() {
+            Message::Pong(_) => continue,
+            m => {
+                assert_eq!(m, Message::binary(data));
+                break;
+            }
+        }
+    }
+    ws.close(None).unwrap();
+    loop {
+        match ws.read() {
+            Ok(Message::Close(c)) => {
+                assert!(c.is_none());
+            }
+            Ok(_) => {}
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(server.join().unwrap().unwrap(), None);
+}
+
+#[test]
+fn viper_client_against_tungstenite_server() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        set_timeouts(&s);
+        let mut ws = tungstenite::accept(s).unwrap();
+        loop {
+            match ws.read() {
+                Ok(m @ (Message::Text(_) | Message::Binary(_))) => ws.send(m).unwrap(),
+                Ok(_) => {}
+                Err(tungstenite::Error::ConnectionClosed) => return Ok::<_, String>(()),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    });
+    let hs = ClientHandshake::new(*b"0123456789abcdef");
+    let (mut s, mut ws, n) = connect_client(addr, &hs, cfg()).unwrap();
+    assert_eq!(n, viper_ws::Negotiated::default());
+    for i in 0..20 {
+        let t = format!("message {i} {}", "€".repeat(i * 7));
+        ws.send_text(&t).unwrap();
+        flush(&mut ws, &mut s).unwrap();
+        assert_eq!(next_message(&mut ws, &mut s).unwrap(), Event::Text(t));
+    }
+    let data = big(2 << 20);
+    for (i, p) in data.chunks(100_000).enumerate() {
+        ws.send_fragment(DataKind::Binary, p, (i + 1) * 100_000 >= data.len())
+            .unwrap();
+        if i == 3 {
+            ws.send_ping(b"keepalive").unwrap();
+        }
+    }
+    flush(&mut ws, &mut s).unwrap();
+    assert_eq!(next_message(&mut ws, &mut s).unwrap(), Event::Binary(data));
+    ws.send_close(CloseCode::NORMAL, "bye").unwrap();
+    flush(&mut ws, &mut s).unwrap();
+    let e = next_message(&mut ws, &mut s).unwrap();
+    assert!(
+        matches!(
+            e,
+            Event::Close {
+                code: CloseCode::NORMAL,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(ws.state(), State::Closed);
+    drop(s);
+    server.join().unwrap().unwrap();
+}
