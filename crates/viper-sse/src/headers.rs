@@ -57,7 +57,10 @@ impl TrimWs for [u8] {
     fn trim_ows(&self) -> &[u8] {
         let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
         let start = self.iter().position(|b| !is_ws(b)).unwrap_or(self.len());
-        let end = self.iter().rposition(|b| !is_ws(b)).map_or(start, |i| i + 1);
+        let end = self
+            .iter()
+            .rposition(|b| !is_ws(b))
+            .map_or(start, |i| i + 1);
         self.get(start..end).unwrap_or(&[])
     }
 }

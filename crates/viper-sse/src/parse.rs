@@ -229,7 +229,12 @@ impl Parser {
     }
 
     fn push_line_bytes(&mut self, bytes: &[u8]) -> Result<(), ParseError> {
-        if self.line.len().saturating_add(bytes.len()) > self.config.max_line_len.saturating_add(bom_allowance(self.at_start)) {
+        if self.line.len().saturating_add(bytes.len())
+            > self
+                .config
+                .max_line_len
+                .saturating_add(bom_allowance(self.at_start))
+        {
             return Err(ParseError::LineTooLong);
         }
         self.line.extend_from_slice(bytes);
@@ -302,21 +307,19 @@ impl Parser {
                 self.data.push_str(&value);
                 self.data.push('\n');
             }
-            b"id" => {
-                if !value.contains(&0) {
-                    self.id_buffer.clear();
-                    self.id_buffer.push_str(&decode(value));
-                }
+            // An id containing NUL is ignored.
+            b"id" if !value.contains(&0) => {
+                self.id_buffer.clear();
+                self.id_buffer.push_str(&decode(value));
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    let ms = value.iter().fold(0u64, |acc, &d| {
-                        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    let d = Duration::from_millis(ms);
-                    self.reconnection_time = Some(d);
-                    self.events.push_back(ClientEvent::Retry(d));
-                }
+            // Only a value of ASCII digits sets the reconnection time.
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |acc, &d| {
+                    acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+                let d = Duration::from_millis(ms);
+                self.reconnection_time = Some(d);
+                self.events.push_back(ClientEvent::Retry(d));
             }
             _ => {}
         }
