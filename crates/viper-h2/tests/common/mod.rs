@@ -130,8 +130,9 @@ impl Client {
                     assert!(stuck < 10_000, "receive made no progress");
                 }
             }
+            // Like an adapter's loop: drain events and output after each read.
+            self.pump();
         }
-        self.pump();
     }
 
     /// Drains events (which may write WINDOW_UPDATEs) and output, parsing frames.
