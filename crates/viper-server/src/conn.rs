@@ -1,0 +1,1692 @@
+//! The server connection: protocol sniffing, h1/h2/WebSocket/SSE, limits, timers.
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use viper_core::Instant;
+use viper_h1::{ErrorKind as H1Kind, Head, Method as H1Method, RequestHead as H1Head};
+use viper_h2::{ErrorCode, H2cUpgrade};
+use viper_ws::handshake::{self, ServerConfig};
+use viper_ws::{CloseCode, WebSocket};
+
+use crate::config::Config;
+use crate::headers::Headers;
+use crate::sse::{SseEvent, SSE_HEARTBEAT};
+use crate::stats::Stats;
+
+/// Identifies a request (an HTTP/2 stream id, or a per-connection counter on HTTP/1.1).
+pub type StreamId = u32;
+
+/// The bytes that begin every HTTP/2 prior-knowledge connection (`PRI` is a method
+/// reserved for it, RFC 9113 §3.4): input starting with them is handed to HTTP/2, so a
+/// damaged or incomplete preface is answered with GOAWAY PROTOCOL_ERROR, not a 400.
+pub const H2_SNIFF: &[u8] = b"PRI ";
+
+/// HTTP version of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// HTTP/1.0.
+    Http10,
+    /// HTTP/1.1.
+    Http11,
+    /// HTTP/2 (prior knowledge or `Upgrade: h2c`).
+    Http2,
+}
+
+/// A protocol switch the request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upgrade {
+    /// `Upgrade: websocket`: answer with [`Connection::accept_websocket`] or any
+    /// ordinary response (which then closes the connection).
+    WebSocket,
+    /// Another upgrade (or CONNECT): an ordinary response closes the connection after it.
+    Other,
+}
+
+/// A request head, the same for HTTP/1.1 and HTTP/2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Which request this is; every later event and command names it.
+    pub id: StreamId,
+    /// Protocol version.
+    pub version: Version,
+    /// The method token (`GET`, `POST`, …).
+    pub method: String,
+    /// The request-target (`/path?query`), as sent.
+    pub target: String,
+    /// `Host` (HTTP/1.1) or `:authority` (HTTP/2).
+    pub authority: Option<String>,
+    /// The header fields (names lowercase).
+    pub headers: Headers,
+    /// A protocol switch the client asked for.
+    pub upgrade: Option<Upgrade>,
+}
+
+impl Request {
+    /// The path part of the target.
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+
+    /// The query part of the target (after `?`), if any.
+    pub fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, q)| q)
+    }
+
+    /// The first value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers.get(name)
+    }
+
+    /// `Last-Event-ID` of a reconnecting SSE client.
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.headers.get_str("last-event-id")
+    }
+
+    /// Whether this is a WebSocket opening handshake.
+    pub fn is_websocket(&self) -> bool {
+        self.upgrade == Some(Upgrade::WebSocket)
+    }
+}
+
+/// A complete WebSocket message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WsMessage {
+    /// Text (valid UTF-8).
+    Text(String),
+    /// Binary.
+    Binary(Vec<u8>),
+}
+
+/// Why a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// A timer fired (idle keep-alive, slow head or body, pong, SETTINGS ACK).
+    Timeout,
+    /// The peer closed (EOF, GOAWAY, WebSocket close).
+    Peer,
+    /// The peer broke the protocol.
+    ProtocolError,
+    /// A limit was hit (head/body/URI too large, flood protection).
+    Limit,
+    /// We closed it (shutdown, `Connection: close`, request limit).
+    Local,
+}
+
+/// What the connection reports to the application. Match it exhaustively.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A request head. Its body follows as [`Event::Data`], ending with [`Event::End`].
+    Request(Request),
+    /// A piece of request body (never empty).
+    Data {
+        /// The request.
+        id: StreamId,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// The request body is complete.
+    End {
+        /// The request.
+        id: StreamId,
+        /// Trailer fields (usually empty).
+        trailers: Headers,
+    },
+    /// The request was cancelled (HTTP/2 RST_STREAM, or a broken HTTP/1.1 body): stop
+    /// answering it.
+    Reset {
+        /// The request.
+        id: StreamId,
+    },
+    /// A streaming response that was pushed back (`send_data` took fewer bytes) may
+    /// send again.
+    Writable {
+        /// The request.
+        id: StreamId,
+    },
+    /// A WebSocket message arrived (pings, pongs and fragments are handled by the core).
+    WsMessage {
+        /// The WebSocket session (the id of the request that opened it).
+        id: StreamId,
+        /// The message.
+        message: WsMessage,
+    },
+    /// The WebSocket session ended with this close code (1006: no close frame).
+    WsClosed {
+        /// The session.
+        id: StreamId,
+        /// The close code.
+        code: u16,
+    },
+    /// The connection is over: write what `poll_transmit` still has, then close the
+    /// socket. Reported once.
+    Closed {
+        /// Why.
+        reason: CloseReason,
+    },
+}
+
+/// The response body given with [`Connection::send_response`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body<'a> {
+    /// No body (`content-length: 0` where a body is allowed); the response is complete.
+    Empty,
+    /// The whole body (`content-length` is added); the response is complete.
+    Full(&'a [u8]),
+    /// The body follows through [`Connection::send_data`] (chunked on HTTP/1.1, DATA
+    /// on HTTP/2) and ends with [`Connection::finish`].
+    Streaming,
+}
+
+/// Why a command was refused (the application's mistake or backpressure).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// No such request, or it is finished or reset.
+    UnknownStream,
+    /// The command does not fit the request's state (second response, data before
+    /// the head, WebSocket command on a plain request…).
+    WrongState,
+    /// A header name or value is not valid for the protocol.
+    InvalidHeader,
+    /// The output buffer is full; wait for [`Event::Writable`] / a transmit.
+    WouldBlock,
+    /// `accept_websocket` on a request that is not a valid WebSocket handshake; the
+    /// given status (400 or 426) has been sent.
+    HandshakeRejected(u16),
+    /// The connection is closed.
+    Closed,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+#[derive(Debug)]
+struct H1Cur {
+    id: StreamId,
+    recv_done: bool,
+    responded: bool,
+    finished: bool,
+    streaming: bool,
+    head_req: bool,
+    want_writable: bool,
+    sse_next: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct H1State {
+    conn: viper_h1::Connection,
+    cur: Option<H1Cur>,
+    upgrade: Option<(H1Head, Bytes)>,
+    next_id: StreamId,
+}
+
+#[derive(Debug, Default)]
+struct H2Stream {
+    recv_ended: bool,
+    responded: bool,
+    sent_done: bool,
+    head_req: bool,
+    backlog: Vec<u8>,
+    backlog_end: bool,
+    sse_next: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct H2State {
+    conn: Box<viper_h2::Connection>,
+    streams: BTreeMap<StreamId, H2Stream>,
+    pending_in: Vec<u8>,
+    idle_since: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct WsState {
+    ws: WebSocket,
+    id: StreamId,
+}
+
+#[derive(Debug)]
+enum Proto {
+    Sniff(Vec<u8>),
+    H1(Box<H1State>),
+    H2(Box<H2State>),
+    Ws(Box<WsState>),
+    Finished,
+}
+
+/// One server connection with no I/O of its own: it recognises HTTP/2 (preface) or
+/// HTTP/1.1 from the first bytes, switches on `Upgrade: h2c` and
+/// `Upgrade: websocket`, and hands the application one request/response model.
+///
+/// Drive it like every Viper protocol type: [`receive`](Self::receive) bytes,
+/// [`poll_event`](Self::poll_event) until `None`, answer with the commands, write
+/// [`poll_transmit`](Self::poll_transmit) (then [`advance_transmit`](Self::advance_transmit)),
+/// and run [`handle_timeout`](Self::handle_timeout) at [`poll_timeout`](Self::poll_timeout).
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    proto: Proto,
+    out: Vec<u8>,
+    out_pos: usize,
+    events: VecDeque<Event>,
+    now: Instant,
+    started: Instant,
+    stats: Stats,
+    close_reason: Option<CloseReason>,
+    closed_reported: bool,
+    shutting_down: bool,
+    peer_eof: bool,
+}
+
+fn h1_close_reason(kind: H1Kind) -> CloseReason {
+    match kind {
+        H1Kind::HeaderTimeout | H1Kind::BodyTimeout | H1Kind::IdleTimeout => {
+            CloseReason::Timeout
+        }
+        H1Kind::HeadTooLarge
+        | H1Kind::TooManyHeaders
+        | H1Kind::UriTooLong
+        | H1Kind::BodyTooLarge => CloseReason::Limit,
+        _ => CloseReason::ProtocolError,
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn h1_request(head: &H1Head, id: StreamId, upgrade: Option<Upgrade>) -> Request {
+    let mut headers = Headers::new();
+    for (n, v) in head.headers.iter() {
+        headers.push(n, v);
+    }
+    Request {
+        id,
+        version: match head.version {
+            viper_h1::Version::Http10 => Version::Http10,
+            _ => Version::Http11,
+        },
+        method: lossy(head.method.as_bytes()),
+        target: lossy(&head.target),
+        authority: head.headers.get("host").map(lossy),
+        headers,
+        upgrade,
+    }
+}
+
+fn h2_request(head: &viper_h2::RequestHead, id: StreamId) -> Request {
+    let mut headers = Headers::new();
+    for f in head.headers() {
+        headers.push(f.name, f.value);
+    }
+    let upgrade = match head.protocol() {
+        Some(_) => Some(Upgrade::Other),
+        None if head.method() == b"CONNECT" => Some(Upgrade::Other),
+        None => None,
+    };
+    Request {
+        id,
+        version: Version::Http2,
+        method: lossy(head.method()),
+        target: lossy(head.path().unwrap_or(b"")),
+        authority: head.authority().map(lossy),
+        headers,
+        upgrade,
+    }
+}
+
+fn write_usize(v: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+fn is_h2_forbidden(name: &[u8]) -> bool {
+    [
+        &b"connection"[..],
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+    ]
+    .iter()
+    .any(|f| name.eq_ignore_ascii_case(f))
+}
+
+/// Lowercased names for HTTP/2, connection-specific fields dropped.
+fn h2_fields<N: AsRef<[u8]>, V: AsRef<[u8]>>(headers: &[(N, V)]) -> Vec<(Vec<u8>, &[u8])> {
+    headers
+        .iter()
+        .filter(|(n, _)| !is_h2_forbidden(n.as_ref()))
+        .map(|(n, v)| (n.as_ref().to_ascii_lowercase(), v.as_ref()))
+        .collect()
+}
+
+fn sse_due(next: Option<Instant>, now: Instant) -> bool {
+    next.is_some_and(|t| t <= now)
+}
+
+impl Connection {
+    /// A new connection accepted at `now`.
+    pub fn new(config: Config, now: Instant) -> Self {
+        Connection {
+            config,
+            proto: Proto::Sniff(Vec::new()),
+            out: Vec::new(),
+            out_pos: 0,
+            events: VecDeque::new(),
+            now,
+            started: now,
+            stats: Stats::default(),
+            close_reason: None,
+            closed_reported: false,
+            shutting_down: false,
+            peer_eof: false,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The counters since the last call (then reset to zero): add them to a total
+    /// with [`Stats::add`].
+    pub fn take_stats(&mut self) -> Stats {
+        core::mem::take(&mut self.stats)
+    }
+
+    /// The protocol in use: `None` until the first bytes decided it.
+    pub fn version(&self) -> Option<Version> {
+        match &self.proto {
+            Proto::H1(_) | Proto::Ws(_) => Some(Version::Http11),
+            Proto::H2(_) => Some(Version::Http2),
+            Proto::Sniff(_) | Proto::Finished => None,
+        }
+    }
+
+    /// Whether [`Event::Closed`] was reported: once `poll_transmit` is empty, close
+    /// the socket.
+    pub fn is_closed(&self) -> bool {
+        self.closed_reported
+    }
+
+    /// Whether no request is in progress (an idle keep-alive connection). A WebSocket
+    /// session or an SSE stream is never idle.
+    pub fn is_idle(&self) -> bool {
+        match &self.proto {
+            Proto::Sniff(b) => b.is_empty(),
+            Proto::H1(s) => s.cur.is_none() && s.upgrade.is_none(),
+            Proto::H2(s) => s.streams.is_empty(),
+            Proto::Ws(_) => false,
+            Proto::Finished => true,
+        }
+    }
+
+    /// Bytes waiting for the socket in the connection's own buffer.
+    pub fn pending_output(&self) -> usize {
+        self.out.len().saturating_sub(self.out_pos)
+    }
+
+    fn room(&self) -> usize {
+        self.config
+            .max_output_buffer
+            .saturating_sub(self.pending_output())
+    }
+
+    fn report_closed(&mut self, reason: CloseReason) {
+        if self.closed_reported {
+            return;
+        }
+        self.closed_reported = true;
+        self.stats.connections_closed += 1;
+        let c = match reason {
+            CloseReason::Timeout => &mut self.stats.closed_timeout,
+            CloseReason::Peer => &mut self.stats.closed_peer,
+            CloseReason::ProtocolError => &mut self.stats.closed_protocol_error,
+            CloseReason::Limit => &mut self.stats.closed_limit,
+            CloseReason::Local => &mut self.stats.closed_local,
+        };
+        *c += 1;
+        self.events.push_back(Event::Closed { reason });
+    }
+
+    // ------------------------------------------------------------------ input
+
+    /// Feeds bytes read from the socket; returns how many were taken. Fewer than
+    /// offered means backpressure (a request waits for its answer, a protocol switch
+    /// waits for the application, or queued events/output must be drained first):
+    /// keep the rest, drain [`poll_event`](Self::poll_event) and
+    /// [`poll_transmit`](Self::poll_transmit), and offer it again.
+    pub fn receive(&mut self, data: &[u8]) -> usize {
+        let mut used = 0;
+        loop {
+            let rest = data.get(used..).unwrap_or(&[]);
+            match &mut self.proto {
+                Proto::Sniff(buf) => {
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let take = H2_SNIFF.len().saturating_sub(buf.len()).min(rest.len());
+                    buf.extend_from_slice(&rest[..take]);
+                    used += take;
+                    let n = buf.len();
+                    if buf[..] == H2_SNIFF[..n] {
+                        if n < H2_SNIFF.len() {
+                            break;
+                        }
+                        let b = core::mem::take(buf);
+                        self.switch_to_h2(&b);
+                    } else {
+                        let b = core::mem::take(buf);
+                        self.switch_to_h1(&b);
+                    }
+                }
+                Proto::H1(s) => {
+                    used += s.conn.receive(rest);
+                    break;
+                }
+                Proto::H2(s) => {
+                    if !s.pending_in.is_empty() {
+                        let n = s.conn.receive(&s.pending_in);
+                        s.pending_in.drain(..n.min(s.pending_in.len()));
+                        if !s.pending_in.is_empty() {
+                            break;
+                        }
+                    }
+                    used += s.conn.receive(rest);
+                    break;
+                }
+                Proto::Ws(s) => {
+                    used += s.ws.receive(rest);
+                    break;
+                }
+                Proto::Finished => {
+                    used = data.len();
+                    break;
+                }
+            }
+        }
+        self.stats.bytes_in = self.stats.bytes_in.saturating_add(used as u64);
+        used
+    }
+
+    /// The peer closed its sending side (a read returned 0).
+    pub fn receive_eof(&mut self) {
+        self.peer_eof = true;
+        match &mut self.proto {
+            Proto::Sniff(buf) => {
+                if buf.is_empty() {
+                    self.proto = Proto::Finished;
+                    self.report_closed(CloseReason::Peer);
+                } else if buf[..] == H2_SNIFF[..buf.len()] {
+                    // An incomplete preface is HTTP/2's to answer.
+                    let b = core::mem::take(buf);
+                    self.switch_to_h2(&b);
+                    if let Proto::H2(s) = &mut self.proto {
+                        s.conn
+                            .goaway(ErrorCode::PROTOCOL_ERROR, "incomplete connection preface");
+                    }
+                } else {
+                    let b = core::mem::take(buf);
+                    self.switch_to_h1(&b);
+                    if let Proto::H1(s) = &mut self.proto {
+                        s.conn.receive_eof();
+                    }
+                }
+            }
+            Proto::H1(s) => s.conn.receive_eof(),
+            Proto::H2(s) => {
+                if !s.conn.is_closed() {
+                    // Nothing more can arrive; streams in progress cannot complete.
+                    let ids: Vec<StreamId> = s.streams.keys().copied().collect();
+                    for id in ids {
+                        self.events.push_back(Event::Reset { id });
+                    }
+                    self.proto = Proto::Finished;
+                    self.report_closed(CloseReason::Peer);
+                }
+            }
+            Proto::Ws(s) => {
+                if s.ws.state() != viper_ws::State::Closed {
+                    let id = s.id;
+                    self.events.push_back(Event::WsClosed { id, code: 1006 });
+                    self.proto = Proto::Finished;
+                    self.report_closed(CloseReason::Peer);
+                }
+            }
+            Proto::Finished => {}
+        }
+    }
+
+    fn switch_to_h1(&mut self, initial: &[u8]) {
+        let mut conn = viper_h1::Connection::server(self.config.h1.clone(), self.now);
+        conn.receive(initial);
+        self.proto = Proto::H1(Box::new(H1State {
+            conn,
+            cur: None,
+            upgrade: None,
+            next_id: 0,
+        }));
+    }
+
+    fn switch_to_h2(&mut self, initial: &[u8]) {
+        let conn = Box::new(viper_h2::Connection::new(self.config.h2.clone(), self.now));
+        self.install_h2(conn, initial);
+    }
+
+    fn install_h2(&mut self, conn: Box<viper_h2::Connection>, initial: &[u8]) {
+        let mut s = H2State {
+            conn,
+            streams: BTreeMap::new(),
+            pending_in: Vec::new(),
+            idle_since: Some(self.now),
+        };
+        let n = s.conn.receive(initial);
+        s.pending_in
+            .extend_from_slice(initial.get(n..).unwrap_or(&[]));
+        self.proto = Proto::H2(Box::new(s));
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /// The next event, if any. Call it until `None` after every `receive`,
+    /// `receive_eof`, `handle_timeout` and command.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Some(e);
+            }
+            let progressed = match &self.proto {
+                Proto::H1(_) => self.poll_h1(),
+                Proto::H2(_) => self.poll_h2(),
+                Proto::Ws(_) => self.poll_ws(),
+                Proto::Sniff(_) | Proto::Finished => false,
+            };
+            if !progressed && self.events.is_empty() {
+                return None;
+            }
+        }
+    }
+
+    /// One step of HTTP/1.1; `true` when something happened (an event may be queued).
+    fn poll_h1(&mut self) -> bool {
+        let Proto::H1(s) = &mut self.proto else {
+            return false;
+        };
+        let Some(ev) = s.conn.poll_event() else {
+            if s.conn.is_closed() && !self.closed_reported {
+                let r = self.close_reason.unwrap_or(if self.peer_eof {
+                    CloseReason::Peer
+                } else {
+                    CloseReason::Local
+                });
+                self.report_closed(r);
+                return true;
+            }
+            return false;
+        };
+        match ev {
+            viper_h1::Event::Request(head) => {
+                s.next_id = s.next_id.wrapping_add(1);
+                let id = s.next_id;
+                s.cur = Some(H1Cur {
+                    id,
+                    recv_done: false,
+                    responded: false,
+                    finished: false,
+                    streaming: false,
+                    head_req: head.method == H1Method::Head,
+                    want_writable: false,
+                    sse_next: None,
+                });
+                self.stats.requests_h1 += 1;
+                self.events
+                    .push_back(Event::Request(h1_request(&head, id, None)));
+            }
+            viper_h1::Event::Data(data) => {
+                if let Some(c) = &s.cur {
+                    self.events.push_back(Event::Data { id: c.id, data });
+                }
+            }
+            viper_h1::Event::End { trailers } => {
+                if let Some(c) = &mut s.cur {
+                    c.recv_done = true;
+                    let id = c.id;
+                    if c.finished {
+                        s.cur = None;
+                    }
+                    let mut t = Headers::new();
+                    for (n, v) in trailers.iter() {
+                        t.push(n, v);
+                    }
+                    self.events.push_back(Event::End { id, trailers: t });
+                    self.h1_after_exchange();
+                }
+            }
+            viper_h1::Event::Upgrade {
+                head: Head::Request(head),
+                rest,
+            } => {
+                let h2c = self.config.h2c_upgrade
+                    && head.headers.get("http2-settings").is_some()
+                    && head
+                        .headers
+                        .get_all("upgrade")
+                        .any(|v| has_token(v, b"h2c"));
+                if h2c && self.try_h2c(&head, &rest) {
+                    return true;
+                }
+                let Proto::H1(s) = &mut self.proto else {
+                    return true;
+                };
+                let ws = head
+                    .headers
+                    .get_all("upgrade")
+                    .any(|v| has_token(v, b"websocket"));
+                s.next_id = s.next_id.wrapping_add(1);
+                let id = s.next_id;
+                s.cur = Some(H1Cur {
+                    id,
+                    recv_done: true,
+                    responded: false,
+                    finished: false,
+                    streaming: false,
+                    head_req: false,
+                    want_writable: false,
+                    sse_next: None,
+                });
+                self.stats.requests_h1 += 1;
+                let kind = if ws {
+                    Upgrade::WebSocket
+                } else {
+                    Upgrade::Other
+                };
+                self.events
+                    .push_back(Event::Request(h1_request(&head, id, Some(kind))));
+                self.events.push_back(Event::End {
+                    id,
+                    trailers: Headers::new(),
+                });
+                s.upgrade = Some((head, rest));
+            }
+            viper_h1::Event::Http2Preface { bytes } => {
+                self.switch_to_h2(&bytes);
+            }
+            viper_h1::Event::Error(e) => {
+                self.close_reason
+                    .get_or_insert(h1_close_reason(e.kind));
+                if let Some(status) = e.status {
+                    self.stats.errors_h1 += 1;
+                    if s
+                        .conn
+                        .send_response(status, &[("content-length", "0")])
+                        .is_ok()
+                    {
+                        let _ = s.conn.finish();
+                    }
+                }
+                if let Some(c) = s.cur.take() {
+                    if !c.finished {
+                        self.events.push_back(Event::Reset { id: c.id });
+                    }
+                }
+            }
+            viper_h1::Event::Closed => {
+                self.close_reason.get_or_insert(CloseReason::Peer);
+            }
+            viper_h1::Event::Upgrade { .. }
+            | viper_h1::Event::Continue
+            | viper_h1::Event::Informational(_)
+            | viper_h1::Event::Response(_) => {}
+        }
+        true
+    }
+
+    /// Switches to HTTP/2 for an `Upgrade: h2c` request; `false` if the settings are
+    /// unusable (the request is then served as HTTP/1.1).
+    fn try_h2c(&mut self, head: &H1Head, rest: &Bytes) -> bool {
+        let Proto::H1(s) = &mut self.proto else {
+            return false;
+        };
+        let raw = head.headers.get("http2-settings").unwrap_or(&[]);
+        let trimmed: Vec<u8> = raw
+            .iter()
+            .copied()
+            .filter(|b| !matches!(b, b'=' | b' ' | b'\t'))
+            .collect();
+        let Ok(settings) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&trimmed)
+        else {
+            return false;
+        };
+        let fields: Vec<(&[u8], &[u8])> = head.headers.iter().collect();
+        let up = H2cUpgrade {
+            settings: &settings,
+            method: head.method.as_bytes(),
+            target: &head.target,
+            authority: b"",
+            headers: &fields,
+        };
+        let Ok(conn) = viper_h2::Connection::from_h2c_upgrade(self.config.h2.clone(), self.now, up)
+        else {
+            return false;
+        };
+        if s
+            .conn
+            .send_response(101, &[("connection", "Upgrade"), ("upgrade", "h2c")])
+            .is_err()
+        {
+            return false;
+        }
+        while let Some(b) = s.conn.poll_transmit() {
+            self.out.extend_from_slice(&b);
+        }
+        self.stats.upgrades_h2c += 1;
+        self.install_h2(Box::new(conn), rest);
+        true
+    }
+
+    fn h1_after_exchange(&mut self) {
+        if !self.shutting_down {
+            return;
+        }
+        if let Proto::H1(s) = &mut self.proto {
+            if s.cur.is_none() && s.upgrade.is_none() {
+                self.close_reason.get_or_insert(CloseReason::Local);
+                s.conn.close();
+            }
+        }
+    }
+
+    fn poll_h2(&mut self) -> bool {
+        let now = self.now;
+        let Proto::H2(s) = &mut self.proto else {
+            return false;
+        };
+        let Some(ev) = s.conn.poll_event() else {
+            if s.conn.open_streams() == 0 {
+                s.idle_since.get_or_insert(now);
+            } else {
+                s.idle_since = None;
+            }
+            if s.conn.is_closed() && !self.closed_reported {
+                let r = self.close_reason.unwrap_or(CloseReason::Local);
+                self.report_closed(r);
+                return true;
+            }
+            return false;
+        };
+        use viper_h2::Event as E;
+        match ev {
+            E::Request {
+                stream_id, head, ..
+            } => {
+                s.idle_since = None;
+                s.streams.insert(
+                    stream_id,
+                    H2Stream {
+                        head_req: head.method() == b"HEAD",
+                        ..H2Stream::default()
+                    },
+                );
+                self.stats.requests_h2 += 1;
+                self.events
+                    .push_back(Event::Request(h2_request(&head, stream_id)));
+            }
+            E::Data {
+                stream_id, data, ..
+            } => {
+                if s.streams.contains_key(&stream_id) && !data.is_empty() {
+                    self.events.push_back(Event::Data {
+                        id: stream_id,
+                        data: Bytes::from(data),
+                    });
+                }
+            }
+            E::Trailers {
+                stream_id,
+                trailers,
+            } => {
+                if let Some(st) = s.streams.get_mut(&stream_id) {
+                    st.recv_ended = true;
+                    let mut t = Headers::new();
+                    for f in trailers.iter() {
+                        t.push(f.name, f.value);
+                    }
+                    if st.sent_done {
+                        s.streams.remove(&stream_id);
+                    }
+                    self.events.push_back(Event::End {
+                        id: stream_id,
+                        trailers: t,
+                    });
+                }
+            }
+            E::StreamEnded { stream_id } => {
+                if let Some(st) = s.streams.get_mut(&stream_id) {
+                    if !st.recv_ended {
+                        st.recv_ended = true;
+                        if st.sent_done {
+                            s.streams.remove(&stream_id);
+                        }
+                        self.events.push_back(Event::End {
+                            id: stream_id,
+                            trailers: Headers::new(),
+                        });
+                    }
+                }
+            }
+            E::StreamReset { stream_id, .. } => {
+                self.stats.h2_stream_resets += 1;
+                if s.streams.remove(&stream_id).is_some() {
+                    self.events.push_back(Event::Reset { id: stream_id });
+                }
+            }
+            E::SendCapacity { stream_id } => {
+                if Self::h2_flush_backlog(s, stream_id) {
+                    self.events.push_back(Event::Writable { id: stream_id });
+                }
+            }
+            E::ConnectionTerminated {
+                error_code, remote, ..
+            } => {
+                let reason = if remote {
+                    CloseReason::Peer
+                } else if error_code == ErrorCode::NO_ERROR {
+                    self.close_reason.unwrap_or(CloseReason::Local)
+                } else if error_code == ErrorCode::SETTINGS_TIMEOUT {
+                    self.stats.errors_h2 += 1;
+                    CloseReason::Timeout
+                } else if error_code == ErrorCode::ENHANCE_YOUR_CALM
+                    || error_code == ErrorCode::REFUSED_STREAM
+                {
+                    self.stats.errors_h2 += 1;
+                    CloseReason::Limit
+                } else {
+                    self.stats.errors_h2 += 1;
+                    CloseReason::ProtocolError
+                };
+                self.close_reason.get_or_insert(reason);
+                let ids: Vec<StreamId> = s.streams.keys().copied().collect();
+                s.streams.clear();
+                for id in ids {
+                    self.events.push_back(Event::Reset { id });
+                }
+                self.report_closed(reason);
+            }
+            E::GoAwayReceived { .. } => {
+                self.close_reason.get_or_insert(CloseReason::Peer);
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Moves a stream's backlog into the HTTP/2 send buffer; `true` when it is empty.
+    fn h2_flush_backlog(s: &mut H2State, id: StreamId) -> bool {
+        let Some(st) = s.streams.get_mut(&id) else {
+            return false;
+        };
+        if st.backlog.is_empty() && !st.backlog_end {
+            return true;
+        }
+        let end = st.backlog_end;
+        match s.conn.send_data(id, &st.backlog, end) {
+            Ok(n) => {
+                let done = n >= st.backlog.len();
+                st.backlog.drain(..n.min(st.backlog.len()));
+                if done && end {
+                    st.backlog_end = false;
+                    st.sent_done = true;
+                    if st.recv_ended {
+                        s.streams.remove(&id);
+                    }
+                    return false;
+                }
+                done
+            }
+            Err(_) => {
+                s.streams.remove(&id);
+                false
+            }
+        }
+    }
+
+    fn poll_ws(&mut self) -> bool {
+        let Proto::Ws(s) = &mut self.proto else {
+            return false;
+        };
+        let id = s.id;
+        let Some(ev) = s.ws.poll_event() else {
+            if s.ws.state() == viper_ws::State::Closed && !self.closed_reported {
+                let r = self.close_reason.unwrap_or(CloseReason::Local);
+                self.report_closed(r);
+                return true;
+            }
+            return false;
+        };
+        match ev {
+            viper_ws::Event::Text(t) => {
+                self.stats.ws_messages_in += 1;
+                self.events.push_back(Event::WsMessage {
+                    id,
+                    message: WsMessage::Text(t),
+                });
+            }
+            viper_ws::Event::Binary(b) => {
+                self.stats.ws_messages_in += 1;
+                self.events.push_back(Event::WsMessage {
+                    id,
+                    message: WsMessage::Binary(b),
+                });
+            }
+            viper_ws::Event::Close { code, .. } => {
+                self.close_reason.get_or_insert(CloseReason::Peer);
+                self.events.push_back(Event::WsClosed { id, code: code.0 });
+            }
+            viper_ws::Event::Error(e) => {
+                self.stats.errors_ws += 1;
+                let reason = match e {
+                    viper_ws::Error::PongTimeout | viper_ws::Error::CloseTimeout => {
+                        CloseReason::Timeout
+                    }
+                    viper_ws::Error::FrameTooLarge | viper_ws::Error::MessageTooLarge => {
+                        CloseReason::Limit
+                    }
+                    _ => CloseReason::ProtocolError,
+                };
+                self.close_reason.get_or_insert(reason);
+                let code = e.close_code().map_or(1006, |c| c.0);
+                self.events.push_back(Event::WsClosed { id, code });
+            }
+            viper_ws::Event::Ping(_) | viper_ws::Event::Pong(_) => {}
+        }
+        true
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    /// Answers request `id` with `status` and `headers` (any case; on HTTP/2 names are
+    /// lowercased and connection-specific fields dropped). With [`Body::Streaming`]
+    /// the body follows through [`send_data`](Self::send_data) and
+    /// [`finish`](Self::finish).
+    pub fn send_response<N, V>(
+        &mut self,
+        id: StreamId,
+        status: u16,
+        headers: &[(N, V)],
+        body: Body<'_>,
+    ) -> Result<(), Error>
+    where
+        N: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let shutting_down = self.shutting_down;
+        let mut num = [0u8; 20];
+        let no_body_status = status == 204 || status == 304 || status < 200;
+        let len: Option<&[u8]> = match body {
+            Body::Empty if !no_body_status => Some(write_usize(0, &mut num)),
+            Body::Full(b) if !no_body_status => Some(write_usize(b.len(), &mut num)),
+            _ => None,
+        };
+        match &mut self.proto {
+            Proto::H1(s) => {
+                let c = s.cur.as_mut().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                if c.responded {
+                    return Err(Error::WrongState);
+                }
+                let mut hs: Vec<(&[u8], &[u8])> = headers
+                    .iter()
+                    .map(|(n, v)| (n.as_ref(), v.as_ref()))
+                    .collect();
+                if let Some(l) = len {
+                    hs.push((b"content-length", l));
+                }
+                if shutting_down {
+                    hs.push((b"connection", b"close"));
+                }
+                s.conn.send_response(status, &hs).map_err(|e| match e {
+                    viper_h1::SendError::InvalidHead => Error::InvalidHeader,
+                    _ => Error::WrongState,
+                })?;
+                c.responded = true;
+                let head_req = c.head_req;
+                match body {
+                    Body::Streaming => {
+                        c.streaming = true;
+                    }
+                    Body::Full(b) => {
+                        if !head_req && !no_body_status && !b.is_empty() {
+                            let _ = s.conn.send_data(Bytes::copy_from_slice(b));
+                        }
+                        let _ = s.conn.finish();
+                        self.h1_finished(id);
+                    }
+                    Body::Empty => {
+                        let _ = s.conn.finish();
+                        self.h1_finished(id);
+                    }
+                }
+                self.pump();
+                Ok(())
+            }
+            Proto::H2(s) => {
+                let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
+                if st.responded {
+                    return Err(Error::WrongState);
+                }
+                let fields = h2_fields(headers);
+                let mut hs: Vec<(&[u8], &[u8])> =
+                    fields.iter().map(|(n, v)| (&n[..], *v)).collect();
+                if let Some(l) = len {
+                    hs.push((b"content-length", l));
+                }
+                let data: &[u8] = match body {
+                    Body::Full(b) if !st.head_req && !no_body_status => b,
+                    _ => &[],
+                };
+                let end = match body {
+                    Body::Streaming => false,
+                    _ => data.is_empty(),
+                };
+                s.conn
+                    .send_response(id, status, &hs, end)
+                    .map_err(|e| match e {
+                        viper_h2::SendError::InvalidHeader | viper_h2::SendError::InvalidStatus => {
+                            Error::InvalidHeader
+                        }
+                        viper_h2::SendError::ConnectionClosed => Error::Closed,
+                        _ => Error::UnknownStream,
+                    })?;
+                st.responded = status >= 200;
+                if end {
+                    st.sent_done = true;
+                    if st.recv_ended {
+                        s.streams.remove(&id);
+                    }
+                } else if !data.is_empty() {
+                    st.backlog.extend_from_slice(data);
+                    st.backlog_end = true;
+                    Self::h2_flush_backlog(s, id);
+                }
+                Ok(())
+            }
+            Proto::Finished => Err(Error::Closed),
+            _ => Err(Error::UnknownStream),
+        }
+    }
+
+    fn h1_finished(&mut self, id: StreamId) {
+        if let Proto::H1(s) = &mut self.proto {
+            if let Some(c) = s.cur.as_mut().filter(|c| c.id == id) {
+                c.finished = true;
+                c.sse_next = None;
+                if c.recv_done {
+                    s.cur = None;
+                }
+            }
+        }
+        self.h1_after_exchange();
+    }
+
+    /// Sends body bytes of a streaming response. Returns how many were taken: fewer
+    /// than offered (possibly 0) when the output buffer is full; an
+    /// [`Event::Writable`] follows when there is room again.
+    pub fn send_data(&mut self, id: StreamId, data: &[u8]) -> Result<usize, Error> {
+        let room = self.room();
+        match &mut self.proto {
+            Proto::H1(s) => {
+                let c = s.cur.as_mut().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                if !c.streaming || c.finished {
+                    return Err(Error::WrongState);
+                }
+                if c.head_req {
+                    return Ok(data.len());
+                }
+                let n = room.min(data.len());
+                if n < data.len() {
+                    c.want_writable = true;
+                }
+                if n > 0 {
+                    s.conn
+                        .send_data(Bytes::copy_from_slice(&data[..n]))
+                        .map_err(|_| Error::WrongState)?;
+                    self.pump();
+                }
+                Ok(n)
+            }
+            Proto::H2(s) => {
+                let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
+                if !st.responded || st.sent_done || st.backlog_end {
+                    return Err(Error::WrongState);
+                }
+                if st.head_req {
+                    return Ok(data.len());
+                }
+                if !st.backlog.is_empty() {
+                    return Ok(0);
+                }
+                s.conn.send_data(id, data, false).map_err(|e| match e {
+                    viper_h2::SendError::ConnectionClosed => Error::Closed,
+                    _ => Error::UnknownStream,
+                })
+            }
+            Proto::Finished => Err(Error::Closed),
+            _ => Err(Error::UnknownStream),
+        }
+    }
+
+    /// Ends a streaming response, with `trailers` if not empty (chunked trailer
+    /// section on HTTP/1.1, a trailing HEADERS frame on HTTP/2).
+    pub fn finish<N, V>(&mut self, id: StreamId, trailers: &[(N, V)]) -> Result<(), Error>
+    where
+        N: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        match &mut self.proto {
+            Proto::H1(s) => {
+                let c = s.cur.as_mut().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                if !c.streaming || c.finished {
+                    return Err(Error::WrongState);
+                }
+                let r = if trailers.is_empty() || c.head_req {
+                    s.conn.finish()
+                } else {
+                    s.conn.send_trailers(trailers)
+                };
+                r.map_err(|e| match e {
+                    viper_h1::SendError::InvalidHead => Error::InvalidHeader,
+                    _ => Error::WrongState,
+                })?;
+                self.h1_finished(id);
+                self.pump();
+                Ok(())
+            }
+            Proto::H2(s) => {
+                let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
+                if !st.responded || st.sent_done || st.backlog_end {
+                    return Err(Error::WrongState);
+                }
+                if !trailers.is_empty() && st.backlog.is_empty() {
+                    let fields = h2_fields(trailers);
+                    let hs: Vec<(&[u8], &[u8])> =
+                        fields.iter().map(|(n, v)| (&n[..], *v)).collect();
+                    s.conn
+                        .send_trailers(id, &hs)
+                        .map_err(|_| Error::InvalidHeader)?;
+                    st.sent_done = true;
+                    if st.recv_ended {
+                        s.streams.remove(&id);
+                    }
+                    return Ok(());
+                }
+                st.backlog_end = true;
+                Self::h2_flush_backlog(s, id);
+                Ok(())
+            }
+            Proto::Finished => Err(Error::Closed),
+            _ => Err(Error::UnknownStream),
+        }
+    }
+
+    /// Cancels request `id` (HTTP/2: RST_STREAM CANCEL; HTTP/1.1: the connection
+    /// closes, as a half-sent message cannot be recovered).
+    pub fn reset(&mut self, id: StreamId) -> Result<(), Error> {
+        match &mut self.proto {
+            Proto::H1(s) => {
+                s.cur.as_ref().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                s.cur = None;
+                s.conn.close();
+                self.close_reason.get_or_insert(CloseReason::Local);
+                Ok(())
+            }
+            Proto::H2(s) => {
+                s.streams.remove(&id).ok_or(Error::UnknownStream)?;
+                let _ = s.conn.reset(id, ErrorCode::CANCEL);
+                Ok(())
+            }
+            _ => Err(Error::UnknownStream),
+        }
+    }
+
+    /// Starts a Server-Sent Events response on request `id`: `200`,
+    /// `content-type: text/event-stream`, `cache-control: no-cache`, plus `headers`.
+    /// Heartbeats are sent by the timer (`Config::sse_heartbeat`); the stream is
+    /// never purged as idle. Events follow with [`send_sse`](Self::send_sse); end it
+    /// with [`finish`](Self::finish).
+    pub fn start_sse<N, V>(&mut self, id: StreamId, headers: &[(N, V)]) -> Result<(), Error>
+    where
+        N: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let mut hs: Vec<(&[u8], &[u8])> = Vec::with_capacity(headers.len() + 2);
+        hs.push((b"content-type", b"text/event-stream"));
+        hs.push((b"cache-control", b"no-cache"));
+        hs.extend(headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())));
+        self.send_response(id, 200, &hs, Body::Streaming)?;
+        let next = self.config.sse_heartbeat.map(|d| self.now + d);
+        match &mut self.proto {
+            Proto::H1(s) => {
+                if let Some(c) = s.cur.as_mut() {
+                    c.sse_next = next;
+                }
+            }
+            Proto::H2(s) => {
+                if let Some(st) = s.streams.get_mut(&id) {
+                    st.sse_next = next;
+                }
+            }
+            _ => {}
+        }
+        self.stats.sse_streams += 1;
+        Ok(())
+    }
+
+    /// Sends one SSE event on a stream started with [`start_sse`](Self::start_sse).
+    /// The event is taken whole or not at all ([`Error::WouldBlock`] when the output
+    /// buffer is full: the client reads too slowly).
+    pub fn send_sse(&mut self, id: StreamId, event: &SseEvent<'_>) -> Result<(), Error> {
+        let mut buf = Vec::new();
+        event.encode(&mut buf);
+        self.send_sse_raw(id, &buf, true)?;
+        self.stats.sse_events += 1;
+        Ok(())
+    }
+
+    fn send_sse_raw(&mut self, id: StreamId, bytes: &[u8], reset_timer: bool) -> Result<(), Error> {
+        if self.room() == 0 {
+            return Err(Error::WouldBlock);
+        }
+        let next = self.config.sse_heartbeat.map(|d| self.now + d);
+        match &mut self.proto {
+            Proto::H1(s) => {
+                let c = s.cur.as_mut().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                if !c.streaming || c.finished {
+                    return Err(Error::WrongState);
+                }
+                if reset_timer && c.sse_next.is_some() {
+                    c.sse_next = next;
+                }
+                if !c.head_req {
+                    s.conn
+                        .send_data(Bytes::copy_from_slice(bytes))
+                        .map_err(|_| Error::WrongState)?;
+                }
+                self.pump();
+                Ok(())
+            }
+            Proto::H2(s) => {
+                let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
+                if !st.responded || st.sent_done || st.backlog_end {
+                    return Err(Error::WrongState);
+                }
+                if st.backlog.len() > self.config.max_output_buffer {
+                    return Err(Error::WouldBlock);
+                }
+                if reset_timer && st.sse_next.is_some() {
+                    st.sse_next = next;
+                }
+                if st.head_req {
+                    return Ok(());
+                }
+                if st.backlog.is_empty() {
+                    let n = s
+                        .conn
+                        .send_data(id, bytes, false)
+                        .map_err(|_| Error::UnknownStream)?;
+                    st.backlog.extend_from_slice(bytes.get(n..).unwrap_or(&[]));
+                } else {
+                    st.backlog.extend_from_slice(bytes);
+                }
+                Ok(())
+            }
+            Proto::Finished => Err(Error::Closed),
+            _ => Err(Error::UnknownStream),
+        }
+    }
+
+    /// Accepts the WebSocket handshake of request `id` (an HTTP/1.1 request reported
+    /// with [`Upgrade::WebSocket`]): sends `101` with the subprotocol chosen from
+    /// `protocols` (in preference order) and switches the connection to WebSocket.
+    /// An invalid handshake is answered with 400/426 and reported as
+    /// [`Error::HandshakeRejected`].
+    pub fn accept_websocket(&mut self, id: StreamId, protocols: &[&str]) -> Result<(), Error> {
+        let Proto::H1(s) = &mut self.proto else {
+            return Err(Error::WrongState);
+        };
+        if s.cur.as_ref().is_none_or(|c| c.id != id || c.responded) {
+            return Err(Error::UnknownStream);
+        }
+        let Some((head, rest)) = s.upgrade.take() else {
+            return Err(Error::WrongState);
+        };
+        let cfg = ServerConfig {
+            protocols: protocols.iter().map(|p| String::from(*p)).collect(),
+            deflate: None,
+        };
+        let version = match head.version {
+            viper_h1::Version::Http10 => (1, 0),
+            _ => (1, 1),
+        };
+        match handshake::accept(head.method.as_bytes(), version, head.headers.iter(), &cfg) {
+            Ok(acc) => {
+                s.conn
+                    .send_response(101, &acc.headers)
+                    .map_err(|_| Error::WrongState)?;
+                while let Some(b) = s.conn.poll_transmit() {
+                    self.out.extend_from_slice(&b);
+                }
+                let ws = acc.into_websocket(self.config.ws, &rest);
+                self.proto = Proto::Ws(Box::new(WsState { ws, id }));
+                self.stats.websocket_sessions += 1;
+                Ok(())
+            }
+            Err(rej) => {
+                let mut hs: Vec<(&[u8], &[u8])> = rej
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
+                    .collect();
+                hs.push((b"content-length", b"0"));
+                if s.conn.send_response(rej.status, &hs).is_ok() {
+                    let _ = s.conn.finish();
+                }
+                if let Some(c) = s.cur.as_mut() {
+                    c.responded = true;
+                }
+                self.h1_finished(id);
+                self.pump();
+                Err(Error::HandshakeRejected(rej.status))
+            }
+        }
+    }
+
+    fn ws_state(&mut self, id: StreamId) -> Result<&mut WebSocket, Error> {
+        match &mut self.proto {
+            Proto::Ws(s) if s.id == id => Ok(&mut s.ws),
+            Proto::Finished => Err(Error::Closed),
+            _ => Err(Error::UnknownStream),
+        }
+    }
+
+    fn ws_result(r: Result<(), viper_ws::SendError>) -> Result<(), Error> {
+        r.map_err(|e| match e {
+            viper_ws::SendError::Closed => Error::Closed,
+            viper_ws::SendError::WouldBlock => Error::WouldBlock,
+            _ => Error::WrongState,
+        })
+    }
+
+    /// Sends a WebSocket message on session `id`. [`Error::WouldBlock`] when the
+    /// output buffer is full (the client reads too slowly).
+    pub fn ws_send(&mut self, id: StreamId, message: &WsMessage) -> Result<(), Error> {
+        if self.room() == 0 {
+            return Err(Error::WouldBlock);
+        }
+        let ws = self.ws_state(id)?;
+        let r = match message {
+            WsMessage::Text(t) => ws.send_text(t),
+            WsMessage::Binary(b) => ws.send_binary(b),
+        };
+        Self::ws_result(r)?;
+        self.stats.ws_messages_out += 1;
+        self.pump();
+        Ok(())
+    }
+
+    /// Sends a text message (see [`ws_send`](Self::ws_send)).
+    pub fn ws_send_text(&mut self, id: StreamId, text: &str) -> Result<(), Error> {
+        if self.room() == 0 {
+            return Err(Error::WouldBlock);
+        }
+        let ws = self.ws_state(id)?;
+        Self::ws_result(ws.send_text(text))?;
+        self.stats.ws_messages_out += 1;
+        self.pump();
+        Ok(())
+    }
+
+    /// Starts the WebSocket closing handshake with `code` and `reason`.
+    pub fn ws_close(&mut self, id: StreamId, code: u16, reason: &str) -> Result<(), Error> {
+        let ws = self.ws_state(id)?;
+        Self::ws_result(ws.send_close(CloseCode(code), reason))?;
+        self.close_reason.get_or_insert(CloseReason::Local);
+        self.pump();
+        Ok(())
+    }
+
+    /// Graceful shutdown: an idle HTTP/1.1 connection closes at once, a busy one after
+    /// the response in progress (which carries `connection: close` if not yet sent);
+    /// HTTP/2 sends GOAWAY and lets open streams finish; SSE streams are ended;
+    /// WebSocket sessions get close 1001. [`Event::Closed`] follows when done.
+    pub fn shutdown(&mut self) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
+        self.close_reason.get_or_insert(CloseReason::Local);
+        match &mut self.proto {
+            Proto::Sniff(_) => {
+                self.proto = Proto::Finished;
+                self.report_closed(CloseReason::Local);
+            }
+            Proto::H1(s) => {
+                let sse = s
+                    .cur
+                    .as_ref()
+                    .filter(|c| c.sse_next.is_some() || (c.streaming && !c.finished))
+                    .map(|c| c.id);
+                let sse = sse.filter(|_| {
+                    s.cur.as_ref().is_some_and(|c| c.sse_next.is_some())
+                });
+                if let Some(id) = sse {
+                    let _ = self.finish::<&[u8], &[u8]>(id, &[]);
+                }
+                self.h1_after_exchange();
+            }
+            Proto::H2(s) => {
+                s.conn.graceful_shutdown();
+                let ids: Vec<StreamId> = s
+                    .streams
+                    .iter()
+                    .filter(|(_, st)| st.sse_next.is_some())
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in ids {
+                    let _ = self.finish::<&[u8], &[u8]>(id, &[]);
+                }
+            }
+            Proto::Ws(s) => {
+                let _ = s.ws.send_close(CloseCode::GOING_AWAY, "server shutdown");
+                self.pump();
+            }
+            Proto::Finished => {}
+        }
+    }
+
+    /// Abandons the connection at once (no more output is produced);
+    /// [`Event::Closed`] follows.
+    pub fn abort(&mut self) {
+        self.proto = Proto::Finished;
+        self.close_reason.get_or_insert(CloseReason::Local);
+        let r = self.close_reason.unwrap_or(CloseReason::Local);
+        self.report_closed(r);
+    }
+
+    // ------------------------------------------------------------------ output
+
+    fn pump(&mut self) {
+        let max = self.config.max_output_buffer;
+        match &mut self.proto {
+            Proto::H1(s) => {
+                while let Some(b) = s.conn.poll_transmit() {
+                    self.out.extend_from_slice(&b);
+                }
+            }
+            Proto::H2(s) => {
+                while self.out.len().saturating_sub(self.out_pos) < max {
+                    match s.conn.poll_transmit() {
+                        Some(b) => self.out.extend_from_slice(b),
+                        None => break,
+                    }
+                }
+            }
+            Proto::Ws(s) => {
+                if s.ws.poll_transmit().is_some() {
+                    s.ws.transmit_into(&mut self.out);
+                }
+            }
+            Proto::Sniff(_) | Proto::Finished => {}
+        }
+    }
+
+    /// The bytes to write to the socket next, if any. After writing some, call
+    /// [`advance_transmit`](Self::advance_transmit) with the count.
+    pub fn poll_transmit(&mut self) -> Option<&[u8]> {
+        self.pump();
+        let p = self.out.get(self.out_pos..).unwrap_or(&[]);
+        if p.is_empty() {
+            None
+        } else {
+            Some(p)
+        }
+    }
+
+    /// Marks `n` bytes from [`poll_transmit`](Self::poll_transmit) as written.
+    pub fn advance_transmit(&mut self, n: usize) {
+        let n = n.min(self.pending_output());
+        self.out_pos += n;
+        self.stats.bytes_out = self.stats.bytes_out.saturating_add(n as u64);
+        if self.out_pos >= self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            if self.out.capacity() > 64 * 1024 {
+                self.out.shrink_to(16 * 1024);
+            }
+        } else if self.out_pos > 64 * 1024 {
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+        if self.pending_output() <= self.config.max_output_buffer / 2 {
+            if let Proto::H1(s) = &mut self.proto {
+                if let Some(c) = s.cur.as_mut().filter(|c| c.want_writable) {
+                    c.want_writable = false;
+                    self.events.push_back(Event::Writable { id: c.id });
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /// When [`handle_timeout`](Self::handle_timeout) next needs to run, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match &self.proto {
+            Proto::H1(s) => {
+                let sse = s.cur.as_ref().and_then(|c| c.sse_next);
+                Instant::earliest(s.conn.poll_timeout(), sse)
+            }
+            Proto::H2(s) => {
+                let idle = match (s.idle_since, self.config.h2_idle_timeout) {
+                    (Some(t), Some(d)) if !self.shutting_down => Some(t + d),
+                    _ => None,
+                };
+                let mut t = Instant::earliest(s.conn.poll_timeout(), idle);
+                for st in s.streams.values() {
+                    t = Instant::earliest(t, st.sse_next);
+                }
+                t
+            }
+            Proto::Ws(s) => s.ws.poll_timeout(),
+            Proto::Sniff(_) => self.sniff_deadline(),
+            Proto::Finished => None,
+        }
+    }
+
+    /// Tells the connection the time and fires expired timers (errors and heartbeats
+    /// come out of `poll_event` / `poll_transmit`). Call it before `receive` whenever
+    /// you wake up.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if now > self.now {
+            self.now = now;
+        }
+        let now = self.now;
+        let hb = self.config.sse_heartbeat;
+        let mut beats: Vec<StreamId> = Vec::new();
+        match &mut self.proto {
+            Proto::H1(s) => {
+                s.conn.handle_timeout(now);
+                if let Some(c) = s.cur.as_mut() {
+                    if sse_due(c.sse_next, now) {
+                        c.sse_next = hb.map(|d| now + d);
+                        beats.push(c.id);
+                    }
+                }
+            }
+            Proto::H2(s) => {
+                s.conn.handle_timeout(now);
+                if let (Some(t), Some(d)) = (s.idle_since, self.config.h2_idle_timeout) {
+                    if t + d <= now && s.conn.open_streams() == 0 && !self.shutting_down {
+                        self.close_reason.get_or_insert(CloseReason::Timeout);
+                        self.shutting_down = true;
+                        s.idle_since = None;
+                        s.conn.graceful_shutdown();
+                    }
+                }
+                for (id, st) in s.streams.iter_mut() {
+                    if sse_due(st.sse_next, now) {
+                        st.sse_next = hb.map(|d| now + d);
+                        beats.push(*id);
+                    }
+                }
+            }
+            Proto::Ws(s) => s.ws.handle_timeout(now),
+            Proto::Sniff(_) => {
+                if self.sniff_deadline().is_some_and(|d| d <= now) {
+                    self.proto = Proto::Finished;
+                    self.report_closed(CloseReason::Timeout);
+                }
+            }
+            Proto::Finished => {}
+        }
+        for id in beats {
+            // A full buffer skips the beat; the next one comes one interval later.
+            let _ = self.send_sse_raw(id, SSE_HEARTBEAT, false);
+        }
+    }
+
+    /// Before the first bytes decided the protocol: the idle timeout for a silent
+    /// connection, the header-read timeout once a byte arrived.
+    fn sniff_deadline(&self) -> Option<Instant> {
+        let Proto::Sniff(buf) = &self.proto else {
+            return None;
+        };
+        let d = if buf.is_empty() {
+            self.config.h1.idle_timeout
+        } else {
+            self.config.h1.header_read_timeout
+        };
+        d.map(|d| self.started + d)
+    }
+}
+
+fn has_token(v: &[u8], token: &[u8]) -> bool {
+    v.split(|b| *b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
