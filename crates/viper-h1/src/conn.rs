@@ -906,8 +906,12 @@ impl Connection {
         if self.role == Role::Client && self.recv == Recv::Idle && self.head_start.is_none() {
             self.head_start = Some(self.now);
         }
-        if self.recv == Recv::Error || self.recv == Recv::Closed {
+        if matches!(self.recv, Recv::Error | Recv::Closed | Recv::Paused) {
+            // After an error, a close, or a declined upgrade nothing more can follow.
             self.send = Send::Closed;
+            if self.recv == Recv::Paused {
+                self.recv = Recv::Closed;
+            }
         }
         self.maybe_reset();
         Ok(())

@@ -164,8 +164,14 @@ fn malformed_and_smuggling_table() {
                 assert_eq!(first_error(&events), None, "{name}: {events:?}");
                 assert!(matches!(events.first(), Some(Event::Request(_))), "{name}");
                 assert_eq!(body_of(&events), body, "{name}");
-                assert!(events.iter().any(|e| matches!(e, Event::End { .. })), "{name}");
-                assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200 OK\r\n"), "{name}");
+                assert!(
+                    events.iter().any(|e| matches!(e, Event::End { .. })),
+                    "{name}"
+                );
+                assert!(
+                    String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200 OK\r\n"),
+                    "{name}"
+                );
             }
         }
     }
@@ -178,7 +184,9 @@ fn malformed_table_byte_by_byte() {
         let pieces: Vec<&[u8]> = input.as_bytes().chunks(1).collect();
         let (events, _, _) = drive_server(small(), &pieces, true);
         match outcome {
-            Reject(kind, _) => assert_eq!(first_error(&events).map(|e| e.kind), Some(kind), "{name}"),
+            Reject(kind, _) => {
+                assert_eq!(first_error(&events).map(|e| e.kind), Some(kind), "{name}")
+            }
             Body(body) => assert_eq!(body_of(&events), body, "{name}"),
         }
     }
