@@ -1,0 +1,10 @@
+#![no_main]
+//! The client-role decoder (unmasked frames in) on arbitrary bytes.
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::drive(viper_ws::Role::Client, data);
+});
