@@ -16,7 +16,10 @@ use viper_ws::{CloseCode, WebSocket};
 
 use crate::config::Config;
 use crate::headers::Headers;
-use crate::sse::{SseEvent, SSE_HEARTBEAT};
+use viper_sse::Event as SseEvent;
+
+/// The comment sent as an SSE heartbeat (ignored by clients, keeps proxies open).
+pub const SSE_HEARTBEAT: &[u8] = b":\n\n";
 use crate::stats::Stats;
 
 /// Identifies a request (an HTTP/2 stream id, or a per-connection counter on HTTP/1.1).
@@ -26,6 +29,8 @@ pub type StreamId = u32;
 /// reserved for it, RFC 9113 §3.4): input starting with them is handed to HTTP/2, so a
 /// damaged or incomplete preface is answered with GOAWAY PROTOCOL_ERROR, not a 400.
 pub const H2_SNIFF: &[u8] = b"PRI ";
+
+const H2_PREFACE_LEN: usize = 24;
 
 /// HTTP version of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +90,7 @@ impl Request {
 
     /// `Last-Event-ID` of a reconnecting SSE client.
     pub fn last_event_id(&self) -> Option<&str> {
-        self.headers.get_str("last-event-id")
+        viper_sse::last_event_id(self.headers.iter())
     }
 
     /// Whether this is a WebSocket opening handshake.
@@ -245,6 +250,7 @@ struct H2State {
     streams: BTreeMap<StreamId, H2Stream>,
     pending_in: Vec<u8>,
     idle_since: Option<Instant>,
+    fed: usize,
 }
 
 #[derive(Debug)]
@@ -288,9 +294,7 @@ pub struct Connection {
 
 fn h1_close_reason(kind: H1Kind) -> CloseReason {
     match kind {
-        H1Kind::HeaderTimeout | H1Kind::BodyTimeout | H1Kind::IdleTimeout => {
-            CloseReason::Timeout
-        }
+        H1Kind::HeaderTimeout | H1Kind::BodyTimeout | H1Kind::IdleTimeout => CloseReason::Timeout,
         H1Kind::HeadTooLarge
         | H1Kind::TooManyHeaders
         | H1Kind::UriTooLong
@@ -505,12 +509,15 @@ impl Connection {
                 Proto::H2(s) => {
                     if !s.pending_in.is_empty() {
                         let n = s.conn.receive(&s.pending_in);
+                        s.fed = s.fed.saturating_add(n);
                         s.pending_in.drain(..n.min(s.pending_in.len()));
                         if !s.pending_in.is_empty() {
                             break;
                         }
                     }
-                    used += s.conn.receive(rest);
+                    let n = s.conn.receive(rest);
+                    s.fed = s.fed.saturating_add(n);
+                    used += n;
                     break;
                 }
                 Proto::Ws(s) => {
@@ -554,13 +561,15 @@ impl Connection {
             Proto::H1(s) => s.conn.receive_eof(),
             Proto::H2(s) => {
                 if !s.conn.is_closed() {
-                    // Nothing more can arrive; streams in progress cannot complete.
-                    let ids: Vec<StreamId> = s.streams.keys().copied().collect();
-                    for id in ids {
-                        self.events.push_back(Event::Reset { id });
+                    // Nothing more can arrive: an incomplete preface is a protocol
+                    // error, otherwise streams in progress cannot complete.
+                    if s.fed < H2_PREFACE_LEN {
+                        s.conn
+                            .goaway(ErrorCode::PROTOCOL_ERROR, "incomplete connection preface");
+                    } else {
+                        self.close_reason.get_or_insert(CloseReason::Peer);
+                        s.conn.goaway(ErrorCode::NO_ERROR, "peer closed");
                     }
-                    self.proto = Proto::Finished;
-                    self.report_closed(CloseReason::Peer);
                 }
             }
             Proto::Ws(s) => {
@@ -597,8 +606,10 @@ impl Connection {
             streams: BTreeMap::new(),
             pending_in: Vec::new(),
             idle_since: Some(self.now),
+            fed: 0,
         };
         let n = s.conn.receive(initial);
+        s.fed = n;
         s.pending_in
             .extend_from_slice(initial.get(n..).unwrap_or(&[]));
         self.proto = Proto::H2(Box::new(s));
@@ -730,12 +741,10 @@ impl Connection {
                 self.switch_to_h2(&bytes);
             }
             viper_h1::Event::Error(e) => {
-                self.close_reason
-                    .get_or_insert(h1_close_reason(e.kind));
+                self.close_reason.get_or_insert(h1_close_reason(e.kind));
                 if let Some(status) = e.status {
                     self.stats.errors_h1 += 1;
-                    if s
-                        .conn
+                    if s.conn
                         .send_response(status, &[("content-length", "0")])
                         .is_ok()
                     {
@@ -771,8 +780,7 @@ impl Connection {
             .copied()
             .filter(|b| !matches!(b, b'=' | b' ' | b'\t'))
             .collect();
-        let Ok(settings) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&trimmed)
-        else {
+        let Ok(settings) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&trimmed) else {
             return false;
         };
         let fields: Vec<(&[u8], &[u8])> = head.headers.iter().collect();
@@ -787,8 +795,7 @@ impl Connection {
         else {
             return false;
         };
-        if s
-            .conn
+        if s.conn
             .send_response(101, &[("connection", "Upgrade"), ("upgrade", "h2c")])
             .is_err()
         {
@@ -852,7 +859,8 @@ impl Connection {
             E::Data {
                 stream_id, data, ..
             } => {
-                if s.streams.contains_key(&stream_id) && !data.is_empty() {
+                let live = s.streams.contains_key(&stream_id);
+                if live && !data.is_empty() {
                     self.events.push_back(Event::Data {
                         id: stream_id,
                         data: Bytes::from(data),
@@ -899,7 +907,8 @@ impl Connection {
                 }
             }
             E::SendCapacity { stream_id } => {
-                if Self::h2_flush_backlog(s, stream_id) {
+                let ready = Self::h2_flush_backlog(s, stream_id);
+                if ready {
                     self.events.push_back(Event::Writable { id: stream_id });
                 }
             }
@@ -1047,7 +1056,11 @@ impl Connection {
         };
         match &mut self.proto {
             Proto::H1(s) => {
-                let c = s.cur.as_mut().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                let c = s
+                    .cur
+                    .as_mut()
+                    .filter(|c| c.id == id)
+                    .ok_or(Error::UnknownStream)?;
                 if c.responded {
                     return Err(Error::WrongState);
                 }
@@ -1152,7 +1165,11 @@ impl Connection {
         let room = self.room();
         match &mut self.proto {
             Proto::H1(s) => {
-                let c = s.cur.as_mut().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                let c = s
+                    .cur
+                    .as_mut()
+                    .filter(|c| c.id == id)
+                    .ok_or(Error::UnknownStream)?;
                 if !c.streaming || c.finished {
                     return Err(Error::WrongState);
                 }
@@ -1201,7 +1218,11 @@ impl Connection {
     {
         match &mut self.proto {
             Proto::H1(s) => {
-                let c = s.cur.as_mut().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                let c = s
+                    .cur
+                    .as_mut()
+                    .filter(|c| c.id == id)
+                    .ok_or(Error::UnknownStream)?;
                 if !c.streaming || c.finished {
                     return Err(Error::WrongState);
                 }
@@ -1250,7 +1271,10 @@ impl Connection {
     pub fn reset(&mut self, id: StreamId) -> Result<(), Error> {
         match &mut self.proto {
             Proto::H1(s) => {
-                s.cur.as_ref().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                s.cur
+                    .as_ref()
+                    .filter(|c| c.id == id)
+                    .ok_or(Error::UnknownStream)?;
                 s.cur = None;
                 s.conn.close();
                 self.close_reason.get_or_insert(CloseReason::Local);
@@ -1275,9 +1299,12 @@ impl Connection {
         N: AsRef<[u8]>,
         V: AsRef<[u8]>,
     {
-        let mut hs: Vec<(&[u8], &[u8])> = Vec::with_capacity(headers.len() + 2);
-        hs.push((b"content-type", b"text/event-stream"));
-        hs.push((b"cache-control", b"no-cache"));
+        let mut hs: Vec<(&[u8], &[u8])> = Vec::with_capacity(headers.len() + 3);
+        hs.extend(
+            viper_sse::RESPONSE_HEADERS
+                .iter()
+                .map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+        );
         hs.extend(headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())));
         self.send_response(id, 200, &hs, Body::Streaming)?;
         let next = self.config.sse_heartbeat.map(|d| self.now + d);
@@ -1299,11 +1326,14 @@ impl Connection {
     }
 
     /// Sends one SSE event on a stream started with [`start_sse`](Self::start_sse).
-    /// The event is taken whole or not at all ([`Error::WouldBlock`] when the output
-    /// buffer is full: the client reads too slowly).
+    /// The event (encoded by viper-sse) is taken whole or not at all
+    /// ([`Error::WouldBlock`] when the output buffer is full: the client reads too
+    /// slowly; [`Error::InvalidHeader`] when its `id` or type holds a line break).
     pub fn send_sse(&mut self, id: StreamId, event: &SseEvent<'_>) -> Result<(), Error> {
         let mut buf = Vec::new();
-        event.encode(&mut buf);
+        event
+            .encode_into(&mut buf)
+            .map_err(|_| Error::InvalidHeader)?;
         self.send_sse_raw(id, &buf, true)?;
         self.stats.sse_events += 1;
         Ok(())
@@ -1316,7 +1346,11 @@ impl Connection {
         let next = self.config.sse_heartbeat.map(|d| self.now + d);
         match &mut self.proto {
             Proto::H1(s) => {
-                let c = s.cur.as_mut().filter(|c| c.id == id).ok_or(Error::UnknownStream)?;
+                let c = s
+                    .cur
+                    .as_mut()
+                    .filter(|c| c.id == id)
+                    .ok_or(Error::UnknownStream)?;
                 if !c.streaming || c.finished {
                     return Err(Error::WrongState);
                 }
@@ -1492,9 +1526,7 @@ impl Connection {
                     .as_ref()
                     .filter(|c| c.sse_next.is_some() || (c.streaming && !c.finished))
                     .map(|c| c.id);
-                let sse = sse.filter(|_| {
-                    s.cur.as_ref().is_some_and(|c| c.sse_next.is_some())
-                });
+                let sse = sse.filter(|_| s.cur.as_ref().is_some_and(|c| c.sse_next.is_some()));
                 if let Some(id) = sse {
                     let _ = self.finish::<&[u8], &[u8]>(id, &[]);
                 }
