@@ -323,7 +323,7 @@ fn per_method_405_404_head_and_options() {
         r.lookup(Options, "/a"),
         Match::MethodNotAllowed(_)
     ));
-    assert_eq!(r.config().auto_options, false);
+    assert!(!r.config().auto_options);
 }
 
 #[test]
