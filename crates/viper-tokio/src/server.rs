@@ -1,0 +1,763 @@
+//! Accept loop, connection tasks, statistics and shutdown.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use viper_router::{Match, Method, Value};
+use viper_server::{
+    Admission, Body, Connection, Error as CoreError, Event, Instant, Stats, StreamId, WsMessage,
+    REFUSAL_RESPONSE,
+};
+
+use crate::app::{
+    App, BodySender, Param, Request, Response, ResponseBody, SseMessage, SseSender, WsOut,
+    WsSession,
+};
+
+/// Adapter settings; the protocol limits live in [`ServerConfig::core`].
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The sans-IO core's limits and timers.
+    pub core: viper_server::Config,
+    /// Connections served at once; one more gets a fast `503` with `Retry-After` and
+    /// is closed. Default 10 000.
+    pub max_connections: usize,
+    /// Tokio worker threads for [`run`]. Default: the number of CPUs.
+    pub workers: usize,
+    /// How long a graceful shutdown lets in-flight requests finish. Default 10 s.
+    pub shutdown_deadline: Duration,
+    /// A write that makes no progress for this long aborts the connection. Default 30 s.
+    pub write_timeout: Duration,
+    /// Bytes read from the socket at once (allocated only while a connection is
+    /// busy). Default 16 KiB.
+    pub read_buffer: usize,
+    /// Request body chunks queued for a handler before reading pauses. Default 8.
+    pub body_queue: usize,
+    /// Messages queued per WebSocket direction (and per hub member). Default 64.
+    pub ws_queue: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            core: viper_server::Config::default(),
+            max_connections: 10_000,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            shutdown_deadline: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
+            read_buffer: 16 * 1024,
+            body_queue: 8,
+            ws_queue: 64,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct StatsInner {
+    stats: Mutex<Stats>,
+    active: AtomicUsize,
+}
+
+/// Server-wide statistics, shared between the accept loop, the connection tasks and
+/// the application (e.g. a `/debug/stats` handler).
+#[derive(Clone, Debug, Default)]
+pub struct SharedStats(Arc<StatsInner>);
+
+impl SharedStats {
+    /// Empty statistics.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn add(&self, s: &Stats) {
+        if *s == Stats::default() {
+            return;
+        }
+        self.0
+            .stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(s);
+    }
+
+    /// The counters so far.
+    pub fn snapshot(&self) -> Stats {
+        *self.0.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Connections open right now.
+    pub fn active(&self) -> usize {
+        self.0.active.load(Ordering::SeqCst)
+    }
+
+    /// The counters and `connections_active` as a JSON object.
+    pub fn to_json(&self) -> String {
+        let s = self.snapshot();
+        let mut out = String::from("{");
+        out.push_str(&format!("\"connections_active\":{}", self.active()));
+        for (k, v) in s.fields() {
+            out.push_str(&format!(",\"{k}\":{v}"));
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// Releases the admission slot and the active count however the task ends.
+struct Guard {
+    admission: Arc<Mutex<Admission>>,
+    stats: SharedStats,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.admission
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .release();
+        self.stats.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Clock(tokio::time::Instant);
+
+impl Clock {
+    fn now(&self) -> Instant {
+        Instant::from_nanos(u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+    fn to_tokio(self, t: Instant) -> tokio::time::Instant {
+        self.0 + Duration::from_nanos(t.as_nanos())
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then shuts down gracefully:
+/// stop accepting, GOAWAY on HTTP/2, close idle HTTP/1.1 connections and WebSockets
+/// (1001), end SSE streams, and let in-flight requests finish within
+/// `shutdown_deadline`.
+pub async fn serve<S: Send + Sync + 'static>(
+    listener: TcpListener,
+    app: App<S>,
+    config: ServerConfig,
+    stats: SharedStats,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let app = Arc::new(app);
+    let config = Arc::new(config);
+    let (sd_tx, sd_rx) = watch::channel(false);
+    let admission = Arc::new(Mutex::new(Admission::new(config.max_connections)));
+    let clock = Clock(tokio::time::Instant::now());
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            r = listener.accept() => {
+                let sock = match r {
+                    Ok((s, _)) => s,
+                    Err(_) => {
+                        // Out of descriptors or a transient error: back off briefly.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let admitted = admission.lock().unwrap_or_else(|e| e.into_inner()).try_admit();
+                let _ = sock.set_nodelay(true);
+                if !admitted {
+                    stats.add(&Stats { connections_refused: 1, ..Stats::default() });
+                    tokio::spawn(refuse(sock));
+                    continue;
+                }
+                stats.add(&Stats { connections_accepted: 1, ..Stats::default() });
+                stats.0.active.fetch_add(1, Ordering::SeqCst);
+                let guard = Guard { admission: admission.clone(), stats: stats.clone() };
+                let ctx = ConnTask::new(sock, app.clone(), config.clone(), stats.clone(), clock);
+                let sd = sd_rx.clone();
+                tokio::spawn(async move {
+                    let _guard = guard;
+                    ctx.run(sd).await;
+                });
+            }
+        }
+    }
+    drop(listener);
+    let _ = sd_tx.send(true);
+    let deadline = tokio::time::Instant::now() + config.shutdown_deadline;
+    while stats.active() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(())
+}
+
+async fn refuse(mut sock: TcpStream) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = sock.write_all(REFUSAL_RESPONSE).await;
+        let _ = sock.shutdown().await;
+        // Drain briefly so the close does not reset the answer away.
+        let mut buf = [0u8; 1024];
+        loop {
+            sock.readable().await.ok();
+            match sock.try_read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Builds a multi-threaded runtime with `config.workers` threads, binds `addr`,
+/// prints the URL, prints the statistics on SIGUSR1, and serves `app` until Ctrl-C or
+/// SIGTERM.
+pub fn run<S: Send + Sync + 'static>(
+    app: App<S>,
+    addr: &str,
+    config: ServerConfig,
+    stats: SharedStats,
+) -> io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.workers.max(1))
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = TcpListener::bind(addr).await?;
+        println!("viper listening on http://{}", listener.local_addr()?);
+        #[cfg(unix)]
+        {
+            let st = stats.clone();
+            tokio::spawn(async move {
+                use tokio::signal::unix::{signal, SignalKind};
+                if let Ok(mut s) = signal(SignalKind::user_defined1()) {
+                    while s.recv().await.is_some() {
+                        eprintln!("viper stats: {}", st.to_json());
+                    }
+                }
+            });
+        }
+        serve(listener, app, config, stats, shutdown_signal()).await
+    })
+}
+
+// ---------------------------------------------------------------------- connection
+
+enum Cmd {
+    Respond(StreamId, Response),
+}
+
+enum SrcKind {
+    Body(mpsc::Receiver<Bytes>),
+    Sse(mpsc::Receiver<SseMessage>),
+    Ws(mpsc::Receiver<WsOut>),
+    Hub(mpsc::Receiver<Arc<str>>),
+}
+
+enum Item {
+    Body(Option<Bytes>),
+    Sse(Option<SseMessage>),
+    Ws(Option<WsOut>),
+    Hub(Option<Arc<str>>),
+}
+
+enum Pending {
+    Body(Bytes),
+    Sse(SseMessage),
+    Ws(WsMessage),
+}
+
+struct Source {
+    id: StreamId,
+    kind: SrcKind,
+    pending: Option<Pending>,
+}
+
+struct ConnTask<S> {
+    sock: TcpStream,
+    app: Arc<App<S>>,
+    config: Arc<ServerConfig>,
+    stats: SharedStats,
+    clock: Clock,
+    conn: Connection,
+    rbuf: BytesMut,
+    bodies: Vec<(StreamId, mpsc::Sender<Bytes>)>,
+    ws_in: Option<mpsc::Sender<WsMessage>>,
+    sources: Vec<Source>,
+    rr: usize,
+    cmd_tx: mpsc::Sender<Cmd>,
+    cmd_rx: mpsc::Receiver<Cmd>,
+    eof: bool,
+}
+
+fn param_of(v: Value<'_>) -> Param {
+    match v {
+        Value::Int(i) => Param::Int(i),
+        Value::Float(x) => Param::Float(x),
+        Value::Str(s) | Value::Path(s) => Param::Str(s.to_cow().into_owned()),
+    }
+}
+
+impl<S: Send + Sync + 'static> ConnTask<S> {
+    fn new(
+        sock: TcpStream,
+        app: Arc<App<S>>,
+        config: Arc<ServerConfig>,
+        stats: SharedStats,
+        clock: Clock,
+    ) -> Self {
+        let (cmd_tx, cmd_rx) = mpsc::channel(64);
+        let conn = Connection::new(config.core.clone(), clock.now());
+        ConnTask {
+            sock,
+            app,
+            config,
+            stats,
+            clock,
+            conn,
+            rbuf: BytesMut::new(),
+            bodies: Vec::new(),
+            ws_in: None,
+            sources: Vec::new(),
+            rr: 0,
+            cmd_tx,
+            cmd_rx,
+            eof: false,
+        }
+    }
+
+    async fn run(mut self, mut sd: watch::Receiver<bool>) {
+        let mut shutdown_seen = false;
+        loop {
+            self.conn.handle_timeout(self.clock.now());
+            // Feed, dispatch, write until nothing moves.
+            loop {
+                let mut progress = false;
+                if !self.rbuf.is_empty() {
+                    let n = self.conn.receive(&self.rbuf);
+                    self.rbuf.advance(n);
+                    progress |= n > 0;
+                }
+                while let Some(ev) = self.conn.poll_event() {
+                    progress = true;
+                    self.on_event(ev).await;
+                }
+                match self.flush().await {
+                    Ok(wrote) => progress |= wrote,
+                    Err(_) => {
+                        self.finish_stats();
+                        return;
+                    }
+                }
+                if self.retry_pending() {
+                    progress = true;
+                }
+                if !progress {
+                    break;
+                }
+            }
+            self.stats.add(&self.conn.take_stats());
+            if self.conn.is_closed() && self.conn.pending_output() == 0 {
+                break;
+            }
+            if self.conn.is_idle() && self.rbuf.is_empty() && self.rbuf.capacity() > 0 {
+                // Idle keep-alive connections hold no read buffer.
+                self.rbuf = BytesMut::new();
+            }
+            let deadline = self.conn.poll_timeout().map(|t| self.clock.to_tokio(t));
+            let want_read = self.rbuf.is_empty() && !self.eof;
+            let have_sources = !self.sources.is_empty();
+            tokio::select! {
+                r = self.sock.readable(), if want_read => {
+                    if r.is_err() {
+                        break;
+                    }
+                    self.read();
+                }
+                Some(cmd) = self.cmd_rx.recv() => self.on_cmd(cmd),
+                (i, item) = poll_sources(&mut self.sources, &mut self.rr), if have_sources => {
+                    self.on_item(i, item);
+                }
+                _ = sleep_until(deadline), if deadline.is_some() => {}
+                _ = sd.changed(), if !shutdown_seen => {
+                    shutdown_seen = true;
+                    self.conn.shutdown();
+                }
+            }
+        }
+        let _ = self.sock.shutdown().await;
+        self.finish_stats();
+    }
+
+    fn finish_stats(&mut self) {
+        if !self.conn.is_closed() {
+            self.conn.abort();
+            while self.conn.poll_event().is_some() {}
+        }
+        self.stats.add(&self.conn.take_stats());
+    }
+
+    fn read(&mut self) {
+        if self.rbuf.capacity() < self.config.read_buffer {
+            self.rbuf.reserve(self.config.read_buffer);
+        }
+        match self.sock.try_read_buf(&mut self.rbuf) {
+            Ok(0) => {
+                self.eof = true;
+                self.conn.receive_eof();
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => {
+                self.eof = true;
+                self.conn.receive_eof();
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> io::Result<bool> {
+        let mut wrote = false;
+        while let Some(b) = self.conn.poll_transmit() {
+            let n = tokio::time::timeout(self.config.write_timeout, self.sock.write(b))
+                .await
+                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.conn.advance_transmit(n);
+            wrote = true;
+        }
+        Ok(wrote)
+    }
+
+    async fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Request(head) => self.dispatch(head),
+            Event::Data { id, data } => {
+                if let Some(i) = self.bodies.iter().position(|(b, _)| *b == id) {
+                    let tx = self.bodies[i].1.clone();
+                    if tx.send(data).await.is_err() {
+                        self.bodies.retain(|(b, _)| *b != id);
+                    }
+                }
+            }
+            Event::End { id, .. } => self.bodies.retain(|(b, _)| *b != id),
+            Event::Reset { id } => {
+                self.bodies.retain(|(b, _)| *b != id);
+                self.sources.retain(|s| s.id != id);
+            }
+            Event::Writable { .. } => {}
+            Event::WsMessage { message, .. } => {
+                if let Some(tx) = self.ws_in.clone() {
+                    if tx.send(message).await.is_err() {
+                        self.ws_in = None;
+                    }
+                }
+            }
+            Event::WsClosed { id, .. } => {
+                self.ws_in = None;
+                self.sources.retain(|s| s.id != id);
+            }
+            Event::Closed { .. } => {
+                self.bodies.clear();
+                self.sources.clear();
+                self.ws_in = None;
+            }
+        }
+    }
+
+    fn respond_now(&mut self, id: StreamId, status: u16, headers: &[(&str, &str)], body: &[u8]) {
+        let _ = self
+            .conn
+            .send_response(id, status, headers, Body::Full(body));
+    }
+
+    fn dispatch(&mut self, head: viper_server::Request) {
+        let id = head.id;
+        let Some(method) = Method::parse(head.method.as_bytes()) else {
+            self.respond_now(id, 501, &[], b"");
+            return;
+        };
+        let app = self.app.clone();
+        match app.router.lookup(method, &head.target) {
+            Match::Found(f) => {
+                let params: Vec<(String, Param)> = f
+                    .params
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), param_of(v)))
+                    .collect();
+                let pattern = f.pattern.to_string();
+                let handler = f.value.clone();
+                let (btx, brx) = mpsc::channel(self.config.body_queue.max(1));
+                self.bodies.push((id, btx));
+                let state = app.state.clone();
+                let cmd_tx = self.cmd_tx.clone();
+                let req = Request::new(head, pattern, params, Some(brx));
+                tokio::spawn(async move {
+                    let resp = handler.call(req, state).await;
+                    let _ = cmd_tx.send(Cmd::Respond(id, resp)).await;
+                });
+            }
+            Match::MethodNotAllowed(allow) => {
+                let a = allow.to_string();
+                self.respond_now(id, 405, &[("allow", &a)], b"");
+            }
+            Match::Options(allow) => {
+                let a = allow.to_string();
+                self.respond_now(id, 204, &[("allow", &a)], b"");
+            }
+            Match::Redirect(r) => {
+                let loc = r.to_string();
+                self.respond_now(id, 308, &[("location", &loc)], b"");
+            }
+            Match::NotFound => {
+                self.respond_now(
+                    id,
+                    404,
+                    &[("content-type", "text/plain; charset=utf-8")],
+                    b"not found\n",
+                );
+            }
+        }
+    }
+
+    fn on_cmd(&mut self, cmd: Cmd) {
+        let Cmd::Respond(id, resp) = cmd;
+        let headers: Vec<(&str, &str)> = resp
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        match resp.body {
+            ResponseBody::Full(b) => {
+                let _ = self
+                    .conn
+                    .send_response(id, resp.status, &headers, Body::Full(&b));
+            }
+            ResponseBody::Stream(f) => {
+                if self
+                    .conn
+                    .send_response(id, resp.status, &headers, Body::Streaming)
+                    .is_ok()
+                {
+                    let (tx, rx) = mpsc::channel(4);
+                    self.sources.push(Source {
+                        id,
+                        kind: SrcKind::Body(rx),
+                        pending: None,
+                    });
+                    tokio::spawn(f(BodySender(tx)));
+                }
+            }
+            ResponseBody::Sse(f) => {
+                if self.conn.start_sse(id, &headers).is_ok() {
+                    let (tx, rx) = mpsc::channel(16);
+                    self.sources.push(Source {
+                        id,
+                        kind: SrcKind::Sse(rx),
+                        pending: None,
+                    });
+                    tokio::spawn(f(SseSender(tx)));
+                }
+            }
+            ResponseBody::WebSocket(protocols, f) => {
+                let protos: Vec<&str> = protocols.iter().map(String::as_str).collect();
+                match self.conn.accept_websocket(id, &protos) {
+                    Ok(()) => {
+                        let q = self.config.ws_queue.max(1);
+                        let (in_tx, in_rx) = mpsc::channel(q);
+                        let (out_tx, out_rx) = mpsc::channel(q);
+                        self.ws_in = Some(in_tx);
+                        self.bodies.retain(|(b, _)| *b != id);
+                        self.sources.push(Source {
+                            id,
+                            kind: SrcKind::Ws(out_rx),
+                            pending: None,
+                        });
+                        tokio::spawn(f(WsSession {
+                            id,
+                            incoming: in_rx,
+                            outgoing: out_tx,
+                        }));
+                    }
+                    Err(CoreError::HandshakeRejected(_)) => {}
+                    Err(_) => self.respond_now(id, 400, &[], b"not a WebSocket handshake\n"),
+                }
+            }
+        }
+    }
+
+    fn on_item(&mut self, i: usize, item: Item) {
+        let Some(src) = self.sources.get(i) else {
+            return;
+        };
+        let id = src.id;
+        let mut remove = false;
+        let mut pending = None;
+        match item {
+            Item::Body(Some(b)) => match self.conn.send_data(id, &b) {
+                Ok(n) if n < b.len() => pending = Some(Pending::Body(b.slice(n..))),
+                Ok(_) => {}
+                Err(_) => remove = true,
+            },
+            Item::Body(None) | Item::Sse(None) => {
+                let _ = self.conn.finish::<&str, &str>(id, &[]);
+                remove = true;
+            }
+            Item::Sse(Some(m)) => match self.send_sse(id, &m) {
+                Err(CoreError::WouldBlock) => pending = Some(Pending::Sse(m)),
+                Err(CoreError::InvalidHeader) | Ok(()) => {}
+                Err(_) => remove = true,
+            },
+            Item::Ws(Some(WsOut::Msg(m))) => {
+                match self.conn.ws_send(id, &m) {
+                    Err(CoreError::WouldBlock) => pending = Some(Pending::Ws(m)),
+                    Ok(()) => {}
+                    Err(_) => remove = true,
+                }
+            }
+            Item::Ws(Some(WsOut::Close(code, reason))) => {
+                let _ = self.conn.ws_close(id, code, &reason);
+            }
+            Item::Ws(Some(WsOut::Subscribe(rx))) => {
+                self.sources.push(Source {
+                    id,
+                    kind: SrcKind::Hub(rx),
+                    pending: None,
+                });
+            }
+            Item::Ws(None) => {
+                let _ = self.conn.ws_close(id, 1000, "");
+                remove = true;
+            }
+            Item::Hub(Some(text)) => {
+                let m = WsMessage::Text(text.to_string());
+                match self.conn.ws_send(id, &m) {
+                    Err(CoreError::WouldBlock) => pending = Some(Pending::Ws(m)),
+                    Ok(()) => {}
+                    Err(_) => remove = true,
+                }
+            }
+            Item::Hub(None) => {
+                // The hub dropped this client because its queue overflowed.
+                let _ = self.conn.ws_close(id, 1013, "slow client");
+                remove = true;
+            }
+        }
+        if remove {
+            self.sources.remove(i);
+        } else if let Some(s) = self.sources.get_mut(i) {
+            s.pending = pending;
+        }
+    }
+
+    fn send_sse(&mut self, id: StreamId, m: &SseMessage) -> Result<(), CoreError> {
+        let ev = viper_sse::Event {
+            event: m.event.as_deref(),
+            data: Some(&m.data),
+            id: m.id.as_deref(),
+            retry: None,
+        };
+        self.conn.send_sse(id, &ev)
+    }
+
+    /// Retries output that was pushed back; `true` if something went out.
+    fn retry_pending(&mut self) -> bool {
+        let mut progressed = false;
+        for i in 0..self.sources.len() {
+            let Some(p) = self.sources[i].pending.take() else {
+                continue;
+            };
+            let id = self.sources[i].id;
+            let back = match p {
+                Pending::Body(b) => match self.conn.send_data(id, &b) {
+                    Ok(n) if n < b.len() => {
+                        progressed |= n > 0;
+                        Some(Pending::Body(b.slice(n..)))
+                    }
+                    Ok(_) => {
+                        progressed = true;
+                        None
+                    }
+                    Err(_) => None,
+                },
+                Pending::Sse(m) => match self.send_sse(id, &m) {
+                    Err(CoreError::WouldBlock) => Some(Pending::Sse(m)),
+                    _ => {
+                        progressed = true;
+                        None
+                    }
+                },
+                Pending::Ws(m) => match self.conn.ws_send(id, &m) {
+                    Err(CoreError::WouldBlock) => Some(Pending::Ws(m)),
+                    _ => {
+                        progressed = true;
+                        None
+                    }
+                },
+            };
+            self.sources[i].pending = back;
+        }
+        progressed
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for the next item of any source without pending output (round robin).
+async fn poll_sources(sources: &mut [Source], rr: &mut usize) -> (usize, Item) {
+    poll_fn(|cx| {
+        let n = sources.len();
+        for k in 0..n {
+            let i = (*rr + k) % n;
+            let s = &mut sources[i];
+            if s.pending.is_some() {
+                continue;
+            }
+            let item = match &mut s.kind {
+                SrcKind::Body(rx) => rx.poll_recv(cx).map(Item::Body),
+                SrcKind::Sse(rx) => rx.poll_recv(cx).map(Item::Sse),
+                SrcKind::Ws(rx) => rx.poll_recv(cx).map(Item::Ws),
+                SrcKind::Hub(rx) => rx.poll_recv(cx).map(Item::Hub),
+            };
+            if let Poll::Ready(item) = item {
+                *rr = i + 1;
+                return Poll::Ready((i, item));
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
