@@ -38,7 +38,7 @@ pub struct ParserConfig {
     /// Larger → [`ParseError::EventTooLarge`]. Default 256 KiB.
     pub max_event_size: usize,
     /// [`Parser::receive`] stops consuming input while this many events
-    /// wait to be taken with [`Parser::poll_event`]. Default 16 (minimum 1).
+    /// wait to be taken with [`Parser::poll_event`]. Default 4 (minimum 1).
     pub max_queued_events: usize,
 }
 
@@ -47,7 +47,7 @@ impl Default for ParserConfig {
         ParserConfig {
             max_line_len: 64 * 1024,
             max_event_size: 256 * 1024,
-            max_queued_events: 16,
+            max_queued_events: 4,
         }
     }
 }
