@@ -176,6 +176,7 @@ pub struct RequestHead {
     pub keep_alive: bool,
     /// Whether the client sent `Expect: 100-continue`.
     pub expects_continue: bool,
+    wants_upgrade: bool,
 }
 
 /// A received response head.
@@ -225,6 +226,20 @@ fn check_lines(head: &[u8]) -> Result<(), ErrorKind> {
         prev = b;
     }
     Ok(())
+}
+
+/// The check for a head httparse accepted as complete. httparse rejects a CR that is
+/// not part of CRLF and rejects obs-fold in requests, so "as many CR as LF" proves
+/// every line ended in CRLF; both counts vectorise. The precise scan runs only when
+/// the counts differ.
+fn check_complete(head: &[u8]) -> Result<(), ErrorKind> {
+    let cr = head.iter().filter(|&&b| b == b'\r').count();
+    let lf = head.iter().filter(|&&b| b == b'\n').count();
+    if cr == lf {
+        return Ok(());
+    }
+    check_lines(head)?;
+    Err(ErrorKind::BareLf)
 }
 
 /// Finds an obs-fold or bare LF in an incomplete or rejected head so the error is
@@ -404,9 +419,6 @@ pub(crate) fn parse_request(
             if buf.len() > cfg.max_head_size {
                 return Err(ErrorKind::HeadTooLarge);
             }
-            if let Some(k) = classify_bad_head(&buf[..]) {
-                return Err(k);
-            }
             return Ok(None);
         }
         Err(e) => {
@@ -425,7 +437,7 @@ pub(crate) fn parse_request(
     if n > cfg.max_head_size {
         return Err(ErrorKind::HeadTooLarge);
     }
-    check_lines(base)?;
+    check_complete(base)?;
     let version = if req.version == Some(0) {
         Version::Http10
     } else {
@@ -438,8 +450,14 @@ pub(crate) fn parse_request(
     let mut close = false;
     let mut ka = false;
     let mut expects_continue = false;
+    let mut upgrade = false;
+    let mut conn_upgrade = false;
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
+        // Dispatch on length first: most fields are none of these.
+        if !matches!(name.len(), 4 | 6 | 7 | 10 | 14 | 17) {
+            continue;
+        }
         if name.eq_ignore_ascii_case(b"content-length") {
             if cl.is_some() {
                 return Err(ErrorKind::DuplicateContentLength);
@@ -447,6 +465,8 @@ pub(crate) fn parse_request(
             cl = Some(parse_content_length(h.value)?);
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             te.add(h.value);
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
+            upgrade = true;
         } else if name.eq_ignore_ascii_case(b"host") {
             hosts += 1;
             if !valid_host(h.value) {
@@ -455,6 +475,7 @@ pub(crate) fn parse_request(
         } else if name.eq_ignore_ascii_case(b"connection") {
             close |= has_token(h.value, b"close");
             ka |= has_token(h.value, b"keep-alive");
+            conn_upgrade |= has_token(h.value, b"upgrade");
         } else if name.eq_ignore_ascii_case(b"expect") {
             if trim_ows(h.value).eq_ignore_ascii_case(b"100-continue") {
                 expects_continue = version == Version::Http11;
@@ -530,6 +551,7 @@ pub(crate) fn parse_request(
         body,
         keep_alive,
         expects_continue: expects_continue && body != BodyKind::Empty,
+        wants_upgrade: is_connect || (upgrade && conn_upgrade),
     }))
 }
 
@@ -537,14 +559,7 @@ impl RequestHead {
     /// Whether the request asks to switch protocols (`Upgrade` listed in
     /// `Connection`, or CONNECT).
     pub fn wants_upgrade(&self) -> bool {
-        if self.method == Method::Connect {
-            return true;
-        }
-        self.headers.get("upgrade").is_some()
-            && self
-                .headers
-                .get_all("connection")
-                .any(|v| has_token(v, b"upgrade"))
+        self.wants_upgrade
     }
 }
 
@@ -570,9 +585,6 @@ pub(crate) fn parse_response(
             if buf.len() > cfg.max_head_size {
                 return Err(ErrorKind::HeadTooLarge);
             }
-            if let Some(k) = classify_bad_head(&buf[..]) {
-                return Err(k);
-            }
             return Ok(None);
         }
         Err(e) => return Err(map_httparse(e, &buf[..])),
@@ -581,7 +593,7 @@ pub(crate) fn parse_response(
         return Err(ErrorKind::HeadTooLarge);
     }
     let base = &buf[..n];
-    check_lines(base)?;
+    check_complete(base)?;
     let status = res.code.unwrap_or(0);
     if !(100..=999).contains(&status) {
         return Err(ErrorKind::MalformedHead);
@@ -678,13 +690,13 @@ pub(crate) fn parse_trailers(
                 return Err(ErrorKind::InvalidTrailers);
             }
             let base = &buf[..n];
-            check_lines(base).map_err(|_| ErrorKind::InvalidTrailers)?;
+            check_complete(base).map_err(|_| ErrorKind::InvalidTrailers)?;
             let entries = entries_of(base, hs);
             let raw = buf.split_to(n).freeze();
             Ok(Some(Headers { raw, entries }))
         }
         Ok(httparse::Status::Partial) => {
-            if buf.len() > cfg.max_trailer_size || classify_bad_head(&buf[..]).is_some() {
+            if buf.len() > cfg.max_trailer_size {
                 return Err(ErrorKind::InvalidTrailers);
             }
             Ok(None)
