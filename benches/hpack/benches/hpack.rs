@@ -178,23 +178,30 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
     for (name, prior, set) in cases {
-        g.bench_function(BenchmarkId::new("viper", name), |b| {
-            b.iter_batched_ref(
-                || {
-                    let mut e = Encoder::new(EncoderConfig::default());
-                    let mut scratch = Vec::new();
-                    for p in prior {
-                        e.encode(headers(p), &mut scratch);
-                    }
-                    (e, Vec::with_capacity(1024))
-                },
-                |(e, out)| {
-                    e.encode(headers(black_box(set)), out);
-                    out.len()
-                },
-                BatchSize::SmallInput,
-            )
-        });
+        // Default settings (Huffman when not longer), and without Huffman like `hpack`.
+        for (id, use_huffman) in [("viper", true), ("viper_plain", false)] {
+            let config = EncoderConfig {
+                use_huffman,
+                ..EncoderConfig::default()
+            };
+            g.bench_function(BenchmarkId::new(id, name), |b| {
+                b.iter_batched_ref(
+                    || {
+                        let mut e = Encoder::new(config);
+                        let mut scratch = Vec::new();
+                        for p in prior {
+                            e.encode(headers(p), &mut scratch);
+                        }
+                        (e, Vec::with_capacity(1024))
+                    },
+                    |(e, out)| {
+                        e.encode(headers(black_box(set)), out);
+                        out.len()
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+        }
         g.bench_function(BenchmarkId::new("hpack", name), |b| {
             b.iter_batched_ref(
                 || {
@@ -219,18 +226,21 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     c.final_summary();
-    let ids: Vec<(String, String, String)> = ["decode", "encode"]
-        .iter()
-        .flat_map(|g| {
-            ["browser_first", "browser_repeat", "api_response"].map(|n| {
-                (
-                    format!("{g}/{n}"),
-                    format!("{g}/viper/{n}"),
-                    format!("{g}/hpack/{n}"),
-                )
-            })
-        })
-        .collect();
+    let names = ["browser_first", "browser_repeat", "api_response"];
+    let mut ids: Vec<(String, String, String)> = Vec::new();
+    for (label, group, viper) in [
+        ("decode", "decode", "viper"),
+        ("encode", "encode", "viper"),
+        ("encode(no huffman)", "encode", "viper_plain"),
+    ] {
+        for n in names {
+            ids.push((
+                format!("{label}/{n}"),
+                format!("{group}/{viper}/{n}"),
+                format!("{group}/hpack/{n}"),
+            ));
+        }
+    }
     let pairs: Vec<Pair<'_>> = ids
         .iter()
         .map(|(label, viper, peer)| Pair {

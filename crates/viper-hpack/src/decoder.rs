@@ -350,7 +350,7 @@ impl Decoder {
                         NameSource::Bytes(self.scratch.get(s..e).unwrap_or_default())
                     }
                 };
-                self.table.insert(name_src, value_bytes, (0, 0));
+                self.table.insert(name_src, value_bytes);
             }
         }
         if !update_seen {

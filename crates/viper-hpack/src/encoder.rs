@@ -63,15 +63,6 @@ pub struct Encoder {
     pending_min: Option<usize>,
 }
 
-fn fnv(seed: u32, bytes: &[u8]) -> u32 {
-    let mut h = seed;
-    for &b in bytes {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
-}
-
 /// Appends `value` as an integer with an `n`-bit prefix (RFC 7541 §5.1); `flags` holds
 /// the bits above the prefix.
 pub(crate) fn encode_int(dst: &mut Vec<u8>, flags: u8, n: u32, value: usize) {
@@ -222,10 +213,8 @@ impl Encoder {
             encode_int(dst, 0x80, 7, i);
             return;
         }
-        let nh = fnv(0x811c_9dc5, h.name);
-        let fh = fnv(fnv(nh, &[0]), h.value);
         let dynamic = if self.table.len() > 0 {
-            self.table.find(h.name, h.value, nh, fh)
+            self.table.find(h.name, h.value)
         } else {
             None
         };
@@ -241,8 +230,7 @@ impl Encoder {
         if self.should_index(&h) {
             encode_int(dst, 0x40, 6, name_idx);
             self.literal_tail(&h, name_idx, dst);
-            self.table
-                .insert(NameSource::Bytes(h.name), h.value, (nh, fh));
+            self.table.insert(NameSource::Bytes(h.name), h.value);
         } else {
             encode_int(dst, 0x00, 4, name_idx);
             self.literal_tail(&h, name_idx, dst);
@@ -253,9 +241,7 @@ impl Encoder {
         if self.table.len() == 0 {
             return 0;
         }
-        let nh = fnv(0x811c_9dc5, h.name);
-        let fh = fnv(fnv(nh, &[0]), h.value);
-        match self.table.find(h.name, h.value, nh, fh) {
+        match self.table.find(h.name, h.value) {
             Some((d, _)) => static_table::STATIC_TABLE.len() + d,
             None => 0,
         }

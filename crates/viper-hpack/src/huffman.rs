@@ -279,38 +279,66 @@ pub(crate) enum HuffmanError {
     Padding,
 }
 
+/// Bit length of each symbol's code (the second column of `CODES`), kept apart so the
+/// length pass touches one cache line per 64 symbols.
+static LENGTHS: [u8; 256] = {
+    let mut l = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        l[i] = CODES[i].1;
+        i += 1;
+    }
+    l
+};
+
 /// Length in bytes of the Huffman encoding of `src`.
 pub(crate) fn encoded_len(src: &[u8]) -> usize {
     let mut bits: usize = 0;
     for &b in src {
-        bits += CODES[b as usize].1 as usize;
+        bits += LENGTHS[b as usize] as usize;
     }
     bits.div_ceil(8)
 }
 
 /// Appends the Huffman encoding of `src` to `dst`, padded with ones.
 pub(crate) fn encode(src: &[u8], dst: &mut Vec<u8>) {
-    dst.reserve(encoded_len(src));
-    // Bits are kept right-aligned in `acc`; `n` counts how many are pending (< 8 between
-    // symbols, so at most 7 + 30 = 37 bits ever sit in the accumulator).
+    let start = dst.len();
+    let total = encoded_len(src);
+    dst.resize(start + total, 0);
+    let mut out = dst.get_mut(start..).unwrap_or_default().iter_mut();
+    // Pending bits are right-aligned in `acc`; `n` (< 32 between symbols) counts them, so
+    // at most 31 + 30 bits are live and bits above them are already written.
     let mut acc: u64 = 0;
     let mut n: u32 = 0;
     for &b in src {
         let (code, len) = CODES[b as usize];
         acc = (acc << len) | code as u64;
         n += len as u32;
-        while n >= 8 {
-            n -= 8;
-            dst.push((acc >> n) as u8);
+        if n >= 32 {
+            n -= 32;
+            for byte in ((acc >> n) as u32).to_be_bytes() {
+                if let Some(slot) = out.next() {
+                    *slot = byte;
+                }
+            }
+        }
+    }
+    while n >= 8 {
+        n -= 8;
+        if let Some(slot) = out.next() {
+            *slot = (acc >> n) as u8;
         }
     }
     if n > 0 {
         let pad = 8 - n;
-        dst.push(((acc << pad) as u8) | ((1u8 << pad) - 1));
+        if let Some(slot) = out.next() {
+            *slot = ((acc << pad) as u8) | ((1u8 << pad) - 1);
+        }
     }
 }
 
-const EMIT: u32 = 1 << 17;
+const EMIT_SHIFT: u32 = 17;
+const EMIT: u32 = 1 << EMIT_SHIFT;
 const ACCEPT: u32 = 1 << 18;
 const FAIL: u32 = 1 << 19;
 
@@ -389,30 +417,43 @@ const fn build_decoder() -> [[u32; 16]; 256] {
 }
 
 /// Decodes the Huffman-coded `src`, appending the symbols to `dst`.
+///
+/// The loop has no data-dependent branches: every table step writes its symbol into the
+/// next output slot and advances the output position only if a symbol was completed;
+/// EOS and the final padding are checked once at the end.
 pub(crate) fn decode(src: &[u8], dst: &mut Vec<u8>) -> Result<(), HuffmanError> {
-    // Every code is at least 5 bits, so the output is at most 8/5 of the input.
-    dst.reserve(src.len() + src.len() / 2 + src.len() / 8 + 1);
+    let start = dst.len();
+    // Every code is at least 5 bits, so at most floor(8n/5) symbols; a slot is written
+    // (and maybe not kept) before each advance, so one spare slot suffices.
+    let max = src.len() * 8 / 5 + 1;
+    dst.resize(start + max, 0);
+    let out = dst.get_mut(start..).unwrap_or_default();
+    let mut n = 0usize;
     let mut state = 0usize;
-    let mut entry = ACCEPT;
+    let mut seen = 0u32;
+    let mut last = ACCEPT;
     for &byte in src {
-        entry = DECODE[state][(byte >> 4) as usize];
-        if entry & (EMIT | FAIL) != 0 {
-            if entry & FAIL != 0 {
-                return Err(HuffmanError::Eos);
-            }
-            dst.push((entry >> 8) as u8);
+        let e1 = DECODE[state][(byte >> 4) as usize];
+        if let Some(slot) = out.get_mut(n) {
+            *slot = (e1 >> 8) as u8;
         }
-        state = (entry & 0xff) as usize;
-        entry = DECODE[state][(byte & 0xf) as usize];
-        if entry & (EMIT | FAIL) != 0 {
-            if entry & FAIL != 0 {
-                return Err(HuffmanError::Eos);
-            }
-            dst.push((entry >> 8) as u8);
+        n += ((e1 >> EMIT_SHIFT) & 1) as usize;
+        let e2 = DECODE[(e1 & 0xff) as usize][(byte & 0xf) as usize];
+        if let Some(slot) = out.get_mut(n) {
+            *slot = (e2 >> 8) as u8;
         }
-        state = (entry & 0xff) as usize;
+        n += ((e2 >> EMIT_SHIFT) & 1) as usize;
+        state = (e2 & 0xff) as usize;
+        seen |= e1 | e2;
+        last = e2;
     }
-    if entry & ACCEPT == 0 {
+    dst.truncate(start + n);
+    if seen & FAIL != 0 {
+        dst.truncate(start);
+        return Err(HuffmanError::Eos);
+    }
+    if last & ACCEPT == 0 {
+        dst.truncate(start);
         return Err(HuffmanError::Padding);
     }
     Ok(())

@@ -17,10 +17,6 @@ struct Entry {
     pos: usize,
     name_len: usize,
     value_len: usize,
-    /// Encoder-side hash of the name (0 in the decoder).
-    name_hash: u32,
-    /// Encoder-side hash of name and value (0 in the decoder).
-    field_hash: u32,
 }
 
 /// Where the name of a new entry comes from.
@@ -132,7 +128,7 @@ impl Table {
 
     /// Inserts a field at the front of the dynamic index space (RFC 7541 §4.4): evicts
     /// old entries to make room, or empties the table if the field alone is too large.
-    pub(crate) fn insert(&mut self, name: NameSource<'_>, value: &[u8], hashes: (u32, u32)) {
+    pub(crate) fn insert(&mut self, name: NameSource<'_>, value: &[u8]) {
         let name_range = match name {
             NameSource::Bytes(b) => Err(b),
             NameSource::Dynamic(idx) => match self.entry(idx) {
@@ -160,6 +156,11 @@ impl Table {
         // Evict first (bytes stay in `buf` until compaction, so a name that refers to an
         // evicted entry can still be copied).
         self.evict_to(self.max_size - entry_size);
+        if self.buf.capacity() == 0 {
+            // One allocation up front for a typical table rather than a series of doublings.
+            self.buf.reserve(self.max_size.min(4096));
+            self.entries.reserve(16);
+        }
         let pos = self.base + self.buf.len();
         match name_range {
             Ok(r) => self.buf.extend_from_within(r),
@@ -170,38 +171,28 @@ impl Table {
             pos,
             name_len,
             value_len: value.len(),
-            name_hash: hashes.0,
-            field_hash: hashes.1,
         });
         self.size += entry_size;
         self.compact();
     }
 
     /// Encoder lookup: the dynamic index of an entry equal to `(name, value)`, else of the
-    /// newest entry with that name. Returns `(index, value_matches)`.
-    pub(crate) fn find(
-        &self,
-        name: &[u8],
-        value: &[u8],
-        name_hash: u32,
-        field_hash: u32,
-    ) -> Option<(usize, bool)> {
+    /// newest entry with that name. Returns `(index, value_matches)`. A scan from the
+    /// newest entry that compares lengths before bytes; tables hold tens of entries.
+    pub(crate) fn find(&self, name: &[u8], value: &[u8]) -> Option<(usize, bool)> {
         let mut name_only = None;
         let n = self.entries.len();
         for (i, e) in self.entries.iter().enumerate().rev() {
-            if e.name_hash != name_hash || e.name_len != name.len() {
+            if e.name_len != name.len() {
                 continue;
             }
-            let idx = n - i;
             let start = e.pos - self.base;
             let mid = start + e.name_len;
             if self.buf.get(start..mid) != Some(name) {
                 continue;
             }
-            if e.field_hash == field_hash
-                && e.value_len == value.len()
-                && self.buf.get(mid..mid + e.value_len) == Some(value)
-            {
+            let idx = n - i;
+            if e.value_len == value.len() && self.buf.get(mid..mid + e.value_len) == Some(value) {
                 return Some((idx, true));
             }
             if name_only.is_none() {
@@ -220,21 +211,21 @@ mod tests {
     fn eviction_and_self_referencing_name() {
         // Room for exactly two entries of size 32 + 2.
         let mut t = Table::new(68);
-        t.insert(NameSource::Bytes(b"a"), b"1", (0, 0));
-        t.insert(NameSource::Bytes(b"b"), b"2", (0, 0));
+        t.insert(NameSource::Bytes(b"a"), b"1");
+        t.insert(NameSource::Bytes(b"b"), b"2");
         assert_eq!(t.size(), 68);
         // The new entry's name is the oldest entry's, which it evicts.
-        t.insert(NameSource::Dynamic(2), b"3", (0, 0));
+        t.insert(NameSource::Dynamic(2), b"3");
         assert_eq!(t.len(), 2);
         assert_eq!(t.get(1), Some((&b"a"[..], &b"3"[..])));
         assert_eq!(t.get(2), Some((&b"b"[..], &b"2"[..])));
         assert_eq!(t.get(3), None);
         assert_eq!(t.get(0), None);
         // Too large for the table: empties it.
-        t.insert(NameSource::Bytes(&[b'x'; 40]), b"", (0, 0));
+        t.insert(NameSource::Bytes(&[b'x'; 40]), b"");
         assert_eq!((t.len(), t.size()), (0, 0));
         t.set_max_size(0);
-        t.insert(NameSource::Bytes(b"a"), b"1", (0, 0));
+        t.insert(NameSource::Bytes(b"a"), b"1");
         assert_eq!(t.len(), 0);
     }
 
@@ -246,10 +237,9 @@ mod tests {
             t.insert(
                 NameSource::Bytes(&i.to_le_bytes()),
                 &v[..(i % 100) as usize],
-                (0, 0),
             );
             assert!(t.size() <= 4096);
         }
-        assert!(t.heap_bytes() < 3 * 4096 + 4096);
+        assert!(t.heap_bytes() < 16 * 1024, "{}", t.heap_bytes());
     }
 }
