@@ -170,7 +170,11 @@ impl Encoder {
     }
 
     fn should_index(&self, h: &Header<'_>) -> bool {
-        let size = h.name.len() + h.value.len() + ENTRY_OVERHEAD;
+        let size = h
+            .name
+            .len()
+            .saturating_add(h.value.len())
+            .saturating_add(ENTRY_OVERHEAD);
         match self.config.indexing {
             IndexPolicy::Never => false,
             IndexPolicy::Always => size <= self.table.max_size(),

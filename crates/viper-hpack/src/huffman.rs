@@ -293,11 +293,11 @@ static LENGTHS: [u8; 256] = {
 
 /// Length in bytes of the Huffman encoding of `src`.
 pub(crate) fn encoded_len(src: &[u8]) -> usize {
-    let mut bits: usize = 0;
+    let mut bits: u64 = 0;
     for &b in src {
-        bits += LENGTHS[b as usize] as usize;
+        bits += u64::from(LENGTHS[b as usize]);
     }
-    bits.div_ceil(8)
+    bits.div_ceil(8) as usize
 }
 
 /// Appends the Huffman encoding of `src` to `dst`, padded with ones.
@@ -423,9 +423,10 @@ const fn build_decoder() -> [[u32; 16]; 256] {
 /// EOS and the final padding are checked once at the end.
 pub(crate) fn decode(src: &[u8], dst: &mut Vec<u8>) -> Result<(), HuffmanError> {
     let start = dst.len();
-    // Every code is at least 5 bits, so at most floor(8n/5) symbols; a slot is written
-    // (and maybe not kept) before each advance, so one spare slot suffices.
-    let max = src.len() * 8 / 5 + 1;
+    // Every code is at least 5 bits, so at most floor(8n/5) symbols (bounded here by
+    // 8*floor(n/5) + 8); a slot is written, and maybe not kept, before each advance, so
+    // one spare slot suffices.
+    let max = (src.len() / 5).saturating_mul(8).saturating_add(8);
     dst.resize(start + max, 0);
     let out = dst.get_mut(start..).unwrap_or_default();
     let mut n = 0usize;

@@ -13,7 +13,8 @@ pub(crate) const ENTRY_OVERHEAD: usize = 32;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    /// Logical offset of the name's first byte (see `Table::base`).
+    /// Logical offset of the name's first byte (see `Table::base`); logical offsets wrap,
+    /// and only their differences from `base` (always < `buf.len()`) are used.
     pos: usize,
     name_len: usize,
     value_len: usize,
@@ -36,8 +37,6 @@ pub(crate) struct Table {
     base: usize,
     size: usize,
     max_size: usize,
-    /// Number of entries ever inserted, used by the encoder to name entries stably.
-    inserted: u64,
 }
 
 impl Table {
@@ -48,7 +47,6 @@ impl Table {
             base: 0,
             size: 0,
             max_size,
-            inserted: 0,
         }
     }
 
@@ -72,7 +70,7 @@ impl Table {
     /// Name and value of the entry with 1-based dynamic index `idx` (1 = newest).
     pub(crate) fn get(&self, idx: usize) -> Option<(&[u8], &[u8])> {
         let e = self.entry(idx)?;
-        let start = e.pos - self.base;
+        let start = e.pos.wrapping_sub(self.base);
         let mid = start + e.name_len;
         let end = mid + e.value_len;
         Some((self.buf.get(start..mid)?, self.buf.get(mid..end)?))
@@ -108,14 +106,14 @@ impl Table {
     fn compact(&mut self) {
         match self.entries.front() {
             None => {
-                self.base += self.buf.len();
+                self.base = self.base.wrapping_add(self.buf.len());
                 self.buf.clear();
             }
             Some(e) => {
-                let dead = e.pos - self.base;
+                let dead = e.pos.wrapping_sub(self.base);
                 if dead > 0 && dead >= self.buf.len() - dead {
                     self.buf.drain(..dead);
-                    self.base += dead;
+                    self.base = self.base.wrapping_add(dead);
                 }
             }
         }
@@ -129,11 +127,11 @@ impl Table {
     /// Inserts a field at the front of the dynamic index space (RFC 7541 §4.4): evicts
     /// old entries to make room, or empties the table if the field alone is too large.
     pub(crate) fn insert(&mut self, name: NameSource<'_>, value: &[u8]) {
-        let name_range = match name {
+        let mut name_range = match name {
             NameSource::Bytes(b) => Err(b),
             NameSource::Dynamic(idx) => match self.entry(idx) {
                 Some(e) => {
-                    let start = e.pos - self.base;
+                    let start = e.pos.wrapping_sub(self.base);
                     Ok(start..start + e.name_len)
                 }
                 None => return,
@@ -146,7 +144,6 @@ impl Table {
         let entry_size = name_len
             .saturating_add(value.len())
             .saturating_add(ENTRY_OVERHEAD);
-        self.inserted = self.inserted.wrapping_add(1);
         if entry_size > self.max_size {
             self.entries.clear();
             self.size = 0;
@@ -156,12 +153,31 @@ impl Table {
         // Evict first (bytes stay in `buf` until compaction, so a name that refers to an
         // evicted entry can still be copied).
         self.evict_to(self.max_size - entry_size);
+        // Before the buffer would grow, drop the dead prefix (keeping the bytes of a name
+        // this entry copies), so it stays within its first allocation in steady state.
+        let needed = name_len + value.len();
+        if self.buf.len() + needed > self.buf.capacity() {
+            let mut dead = self
+                .entries
+                .front()
+                .map_or(self.buf.len(), |e| e.pos.wrapping_sub(self.base));
+            if let Ok(r) = &name_range {
+                dead = dead.min(r.start);
+            }
+            if dead > 0 {
+                self.buf.drain(..dead);
+                self.base = self.base.wrapping_add(dead);
+                if let Ok(r) = &mut name_range {
+                    *r = r.start - dead..r.end - dead;
+                }
+            }
+        }
         if self.buf.capacity() == 0 {
             // One allocation up front for a typical table rather than a series of doublings.
             self.buf.reserve(self.max_size.min(4096));
             self.entries.reserve(16);
         }
-        let pos = self.base + self.buf.len();
+        let pos = self.base.wrapping_add(self.buf.len());
         match name_range {
             Ok(r) => self.buf.extend_from_within(r),
             Err(b) => self.buf.extend_from_slice(b),
@@ -186,7 +202,7 @@ impl Table {
             if e.name_len != name.len() {
                 continue;
             }
-            let start = e.pos - self.base;
+            let start = e.pos.wrapping_sub(self.base);
             let mid = start + e.name_len;
             if self.buf.get(start..mid) != Some(name) {
                 continue;
@@ -227,6 +243,20 @@ mod tests {
         t.set_max_size(0);
         t.insert(NameSource::Bytes(b"a"), b"1");
         assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn logical_offsets_may_wrap() {
+        let mut t = Table::new(200);
+        t.base = usize::MAX - 50;
+        for i in 0..100u32 {
+            let name = i.to_le_bytes();
+            t.insert(NameSource::Bytes(&name), b"some value");
+            assert_eq!(t.get(1), Some((&name[..], &b"some value"[..])));
+            t.insert(NameSource::Dynamic(1), b"v");
+            assert_eq!(t.get(1), Some((&name[..], &b"v"[..])));
+            assert_eq!(t.find(&name, b"some value"), Some((2, true)));
+        }
     }
 
     #[test]

@@ -268,3 +268,33 @@ fn decoder_memory_stays_bounded() {
     }
     assert!(d.heap_bytes() < 32 * 1024, "{}", d.heap_bytes());
 }
+
+/// State sizes quoted in the README (inline size; heap is bounded by the table size).
+#[test]
+fn state_sizes() {
+    let d = std::mem::size_of::<Decoder>();
+    let e = std::mem::size_of::<Encoder>();
+    println!("size_of Decoder = {d}, Encoder = {e}");
+    assert!(d <= 160 && e <= 160, "{d} {e}");
+    // A fresh decoder owns no heap; after a full 4096-byte table, a bounded amount.
+    let mut dec = Decoder::new(DecoderConfig::default());
+    assert_eq!(dec.heap_bytes(), 0);
+    let mut enc = Encoder::new(EncoderConfig {
+        indexing: viper_hpack::IndexPolicy::Always,
+        ..EncoderConfig::default()
+    });
+    let mut block = Vec::new();
+    let values: Vec<String> = (0..200).map(|i| format!("value-{i:04}")).collect();
+    for v in &values {
+        block.clear();
+        enc.encode([Header::new(b"x-key", v.as_bytes())], &mut block);
+        assert_eq!(decode(&mut dec, &block).1, Ok(()));
+    }
+    assert_eq!(enc.table_size(), dec.table_size());
+    println!(
+        "heap after filling a 4096-byte table: decoder {}, encoder {}",
+        dec.heap_bytes(),
+        enc.heap_bytes()
+    );
+    assert!(dec.heap_bytes() <= 3 * 4096 && enc.heap_bytes() <= 3 * 4096);
+}
