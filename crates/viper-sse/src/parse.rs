@@ -182,8 +182,13 @@ impl Parser {
                 }
                 Some(i) => {
                     let (part, tail) = rest.split_at(i);
-                    if let Err(e) = self.push_line_bytes(part) {
-                        return Err(self.fail(e));
+                    // Fast path: a whole line inside this chunk is processed
+                    // in place instead of being copied to the line buffer.
+                    let direct = self.line.is_empty() && !self.at_start;
+                    if !direct {
+                        if let Err(e) = self.push_line_bytes(part) {
+                            return Err(self.fail(e));
+                        }
                     }
                     pos += i + 1;
                     if tail.first() == Some(&b'\r') {
@@ -194,7 +199,12 @@ impl Parser {
                             self.after_cr = true;
                         }
                     }
-                    if let Err(e) = self.end_line() {
+                    let r = if direct {
+                        self.whole_line(part)
+                    } else {
+                        self.end_line()
+                    };
+                    if let Err(e) = r {
                         return Err(self.fail(e));
                     }
                 }
@@ -259,6 +269,13 @@ impl Parser {
         line.clear();
         self.line = line;
         r
+    }
+
+    fn whole_line(&mut self, line: &[u8]) -> Result<(), ParseError> {
+        if line.len() > self.config.max_line_len {
+            return Err(ParseError::LineTooLong);
+        }
+        self.process_line(line)
     }
 
     fn process_line(&mut self, line: &[u8]) -> Result<(), ParseError> {
@@ -340,7 +357,10 @@ impl Parser {
         } else {
             core::mem::take(&mut self.event_type)
         };
-        let data = core::mem::take(&mut self.data);
+        // The next event is likely the same size: one allocation, no regrowth
+        // (capped so one huge event does not pin memory).
+        let next = String::with_capacity(self.data.len().saturating_add(1).min(4096));
+        let data = core::mem::replace(&mut self.data, next);
         self.event_type.clear();
         self.events.push_back(ClientEvent::Message(MessageEvent {
             event_type,

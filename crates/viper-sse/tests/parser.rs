@@ -329,6 +329,11 @@ fn line_limit_is_enforced_and_sticky() {
     p.finish();
     assert_eq!(p.receive(b"data: ok\n\n"), Ok(10));
     assert_eq!(p.poll_event(), Some(msg("message", "ok", "")));
+    // Whole lines inside one chunk (not at stream start) take the same limit.
+    let mut p = Parser::new(config);
+    p.receive(b"\ndata: 1234\n\n").unwrap();
+    assert_eq!(p.poll_event(), Some(msg("message", "1234", "")));
+    assert_eq!(p.receive(b"data: 12345\n"), Err(ParseError::LineTooLong));
 }
 
 #[test]

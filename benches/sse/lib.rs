@@ -1,0 +1,1 @@
+//! Criterion benchmarks for viper-sse live in `benches/`.
