@@ -24,7 +24,10 @@ pub struct MessageEvent {
 pub enum ClientEvent {
     /// An event was dispatched (a blank line ended a non-empty data buffer).
     Message(MessageEvent),
-    /// A valid `retry:` field set the reconnection time.
+    /// A valid `retry:` field set the reconnection time. Valid means a
+    /// non-empty value of ASCII digits only (no sign, no spaces beyond the
+    /// one after the colon); values too large for `u64` milliseconds
+    /// saturate.
     Retry(Duration),
 }
 
