@@ -87,16 +87,24 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("h1_browser_head");
     g.throughput(Throughput::Bytes(BROWSER.len() as u64));
     let mut conn = Connection::server(config(), Instant::ZERO);
-    g.bench_function("viper", |b| b.iter(|| assert_eq!(drive(&mut conn, black_box(BROWSER)), 1)));
-    g.bench_function("httparse", |b| b.iter(|| assert_eq!(httparse_all(black_box(BROWSER)), 1)));
+    g.bench_function("viper", |b| {
+        b.iter(|| assert_eq!(drive(&mut conn, black_box(BROWSER)), 1))
+    });
+    g.bench_function("httparse", |b| {
+        b.iter(|| assert_eq!(httparse_all(black_box(BROWSER)), 1))
+    });
     g.finish();
 
     let pipelined: Vec<u8> = SMALL.repeat(100);
     let mut g = c.benchmark_group("h1_pipelined_100");
     g.throughput(Throughput::Elements(100));
     let mut conn = Connection::server(config(), Instant::ZERO);
-    g.bench_function("viper", |b| b.iter(|| assert_eq!(drive(&mut conn, black_box(&pipelined)), 100)));
-    g.bench_function("httparse", |b| b.iter(|| assert_eq!(httparse_all(black_box(&pipelined)), 100)));
+    g.bench_function("viper", |b| {
+        b.iter(|| assert_eq!(drive(&mut conn, black_box(&pipelined)), 100))
+    });
+    g.bench_function("httparse", |b| {
+        b.iter(|| assert_eq!(httparse_all(black_box(&pipelined)), 100))
+    });
     g.finish();
 }
 

@@ -134,10 +134,13 @@ pub struct Connection {
     idle_start: Instant,
     body_activity: Instant,
     body_received: u64,
+    /// Bytes of the head in `inbuf` already tried by the parser (0: none).
+    head_scan: usize,
     messages: u32,
     role: Role,
     keep_alive: bool,
     peer_eof: bool,
+    head_has_lf: bool,
     awaiting_response: bool,
     can_respond: bool,
     req_head: bool,
@@ -287,10 +290,12 @@ impl Connection {
             idle_start: now,
             body_activity: now,
             body_received: 0,
+            head_scan: 0,
             messages: 0,
             role,
             keep_alive: true,
             peer_eof: false,
+            head_has_lf: false,
             awaiting_response: false,
             can_respond: false,
             req_head: false,
@@ -442,10 +447,31 @@ impl Connection {
                 return None;
             }
         }
-        match self.role {
+        // A head can only complete with a new LF. Re-parsing a growing partial head on
+        // every byte would cost O(n²) (slowloris); skip until an LF arrives, unless the
+        // size limits could now be exceeded or the peer has closed.
+        let len = self.inbuf.len();
+        if self.head_scan > 0
+            && len <= self.config.max_head_size
+            && !self.peer_eof
+            && !self.inbuf[self.head_scan.min(len)..].contains(&b'\n')
+            && (self.head_has_lf || len <= self.config.max_uri_len)
+        {
+            self.head_scan = len;
+            return None;
+        }
+        let ev = match self.role {
             Role::Server => self.poll_request_head(),
             Role::Client => self.poll_response_head(),
+        };
+        if ev.is_none() && self.recv == Recv::Idle {
+            self.head_scan = self.inbuf.len();
+            self.head_has_lf = self.inbuf.contains(&b'\n');
+        } else {
+            self.head_scan = 0;
+            self.head_has_lf = false;
         }
+        ev
     }
 
     fn peer_closed(&mut self) -> Event {

@@ -18,7 +18,6 @@ fn serve(mut sock: TcpStream) {
         .unwrap();
     let mut conn = Connection::server(Config::default(), now());
     let mut buf = vec![0u8; 16 * 1024];
-    let mut echo = false;
     loop {
         let n = match sock.read(&mut buf) {
             Ok(n) => n,
@@ -35,8 +34,7 @@ fn serve(mut sock: TcpStream) {
             while let Some(ev) = conn.poll_event() {
                 match ev {
                     Event::Request(h) => {
-                        echo = h.body != viper_h1::BodyKind::Empty;
-                        if echo {
+                        if h.body != viper_h1::BodyKind::Empty {
                             conn.send_response(
                                 200,
                                 &[("content-type", "application/octet-stream")],
