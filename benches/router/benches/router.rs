@@ -162,28 +162,28 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("github");
     g.measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
-    g.bench_function("viper/all", |b| {
+    g.bench_function("viper_all", |b| {
         b.iter(|| {
             for (m, path) in &f.requests {
                 black_box(f.viper.lookup(*m, black_box(path)));
             }
         })
     });
-    g.bench_function("matchit/all", |b| {
+    g.bench_function("matchit_all", |b| {
         b.iter(|| {
             for (m, path) in &f.requests {
                 black_box(matchit_lookup(&f, *m, black_box(path)));
             }
         })
     });
-    g.bench_function("viper/miss", |b| {
+    g.bench_function("viper_miss", |b| {
         b.iter(|| {
             for path in MISSES {
                 black_box(f.viper.lookup(Method::Get, black_box(path)));
             }
         })
     });
-    g.bench_function("matchit/miss", |b| {
+    g.bench_function("matchit_miss", |b| {
         b.iter(|| {
             for path in MISSES {
                 black_box(matchit_lookup(&f, Method::Get, black_box(path)));
@@ -191,10 +191,10 @@ fn bench(c: &mut Criterion) {
         })
     });
     let deep = "/repos/rust-lang/rust/pulls/1347/reviews/1347/comments";
-    g.bench_function("viper/deep", |b| {
+    g.bench_function("viper_deep", |b| {
         b.iter(|| black_box(f.viper.lookup(Method::Get, black_box(deep))))
     });
-    g.bench_function("matchit/deep", |b| {
+    g.bench_function("matchit_deep", |b| {
         b.iter(|| black_box(matchit_lookup(&f, Method::Get, black_box(deep))))
     });
     g.finish();
@@ -208,20 +208,20 @@ fn main() {
     print_ratios(&[
         Pair {
             label: "github/all (340 lookups)",
-            viper: "github/viper/all",
-            peer: "github/matchit/all",
+            viper: "github/viper_all",
+            peer: "github/matchit_all",
             peer_name: "matchit",
         },
         Pair {
             label: "github/miss (12 lookups)",
-            viper: "github/viper/miss",
-            peer: "github/matchit/miss",
+            viper: "github/viper_miss",
+            peer: "github/matchit_miss",
             peer_name: "matchit",
         },
         Pair {
             label: "github/deep (1 lookup, 4 params)",
-            viper: "github/viper/deep",
-            peer: "github/matchit/deep",
+            viper: "github/viper_deep",
+            peer: "github/matchit_deep",
             peer_name: "matchit",
         },
     ]);

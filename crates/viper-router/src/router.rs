@@ -105,12 +105,26 @@ impl<'p> Value<'p> {
     }
 }
 
-/// The parameters of a matched route: names borrowed from the table, values from the
-/// request path, stored inline (no allocation).
+/// One captured parameter: its byte range in the path and, for `int`/`float`, the parsed
+/// number (as `i64` or `f64` bits). 16 bytes, so a lookup moves little data.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    start: u32,
+    end: u32,
+    num: u64,
+}
+
+/// The parameters of a matched route: names and types borrowed from the table, values
+/// from the request path, stored inline (no allocation). Numbers were parsed during the
+/// lookup; text stays in the path and decodes lazily (see [`PctStr`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Params<'r, 'p> {
     names: &'r [Box<str>],
-    values: [Value<'p>; MAX_PARAMS],
+    kinds: &'r [Kind],
+    path: &'p str,
+    slots: [Slot; MAX_PARAMS],
+    /// Bit `i` set: parameter `i` contains a percent-escape.
+    encoded: u16,
     len: usize,
 }
 
@@ -125,17 +139,35 @@ impl<'r, 'p> Params<'r, 'p> {
         self.len == 0
     }
 
+    fn value(&self, i: usize) -> Option<Value<'p>> {
+        if i >= self.len {
+            return None;
+        }
+        let slot = self.slots.get(i)?;
+        let text = || {
+            let raw = self
+                .path
+                .get(slot.start as usize..slot.end as usize)
+                .unwrap_or("");
+            PctStr::new(raw, self.encoded & (1 << i) != 0)
+        };
+        Some(match self.kinds.get(i)? {
+            Kind::Int => Value::Int(slot.num as i64),
+            Kind::Float => Value::Float(f64::from_bits(slot.num)),
+            Kind::Str => Value::Str(text()),
+            Kind::Path => Value::Path(text()),
+        })
+    }
+
     /// The value of parameter `name`.
     pub fn get(&self, name: &str) -> Option<Value<'p>> {
-        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        let i = self.names.iter().position(|n| **n == *name)?;
+        self.value(i)
     }
 
     /// The `i`-th parameter (in pattern order) with its name.
     pub fn at(&self, i: usize) -> Option<(&'r str, Value<'p>)> {
-        if i >= self.len {
-            return None;
-        }
-        Some((&**self.names.get(i)?, *self.values.get(i)?))
+        Some((&**self.names.get(i)?, self.value(i)?))
     }
 
     /// The value of `int` parameter `name`.
@@ -155,11 +187,7 @@ impl<'r, 'p> Params<'r, 'p> {
 
     /// `(name, value)` pairs in pattern order.
     pub fn iter(&self) -> impl Iterator<Item = (&'r str, Value<'p>)> + '_ {
-        let names = self.names;
-        names
-            .iter()
-            .zip(self.values.iter().take(self.len))
-            .map(|(n, v)| (&**n, *v))
+        (0..self.len).filter_map(move |i| self.at(i))
     }
 }
 
@@ -252,11 +280,32 @@ impl<'r, 'p, T> Match<'r, 'p, T> {
 
 struct StaticEdge {
     key: Box<str>,
+    /// The key's first 8 bytes, big-endian, zero-padded: most comparisons end here.
+    prefix: u64,
     node: u32,
 }
 
+fn prefix8(b: &[u8]) -> u64 {
+    let mut v = 0u64;
+    for i in 0..8 {
+        v = (v << 8) | u64::from(b.get(i).copied().unwrap_or(0));
+    }
+    v
+}
+
+impl StaticEdge {
+    /// Order: length, then the 8-byte prefix, then the remaining bytes.
+    fn cmp_key(&self, seg: &[u8], prefix: u64) -> core::cmp::Ordering {
+        self.key
+            .len()
+            .cmp(&seg.len())
+            .then(self.prefix.cmp(&prefix))
+            .then_with(|| self.key.as_bytes().get(8..).cmp(&seg.get(8..)))
+    }
+}
+
 struct Node {
-    /// Sorted by (length, bytes) for a cheap binary search.
+    /// Sorted by [`StaticEdge::cmp_key`] for a cheap binary search.
     statics: Vec<StaticEdge>,
     int: u32,
     float: u32,
@@ -286,6 +335,7 @@ struct Endpoint {
     /// Bits of the methods registered here.
     bits: u16,
     names: Box<[Box<str>]>,
+    kinds: Box<[Kind]>,
     /// Pattern first registered here (for error messages).
     first: u32,
 }
@@ -323,33 +373,51 @@ impl<T> fmt::Debug for Router<T> {
     }
 }
 
-/// Lookup state: the parameters collected on the way down and the methods of every
-/// endpoint that matched the path.
+/// Lookup state: the path being matched, the parameters collected on the way down and
+/// the methods of every endpoint that matched the path.
 struct Search<'p> {
+    path: &'p str,
+    /// A virtual `/` follows `path` (trailing-slash twin lookups).
+    virt: bool,
     method: Option<Method>,
     head_fallback: bool,
-    values: [Value<'p>; MAX_PARAMS],
+    slots: [Slot; MAX_PARAMS],
+    encoded: u16,
     len: usize,
     bits: u16,
     matched: bool,
 }
 
 impl<'p> Search<'p> {
-    fn new(method: Option<Method>, head_fallback: bool) -> Self {
+    fn new(path: &'p str, virt: bool, method: Option<Method>, head_fallback: bool) -> Self {
         Search {
+            path,
+            virt,
             method,
             head_fallback,
-            values: [Value::Int(0); MAX_PARAMS],
+            slots: [Slot::default(); MAX_PARAMS],
+            encoded: 0,
             len: 0,
             bits: 0,
             matched: false,
         }
     }
 
-    fn push(&mut self, v: Value<'p>) -> bool {
-        match self.values.get_mut(self.len) {
+    /// Records parameter `self.len`; false if there is no room (cannot happen: routes
+    /// have at most `MAX_PARAMS` parameters).
+    fn push(&mut self, start: usize, end: usize, num: u64, encoded: bool) -> bool {
+        let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
+            return false;
+        };
+        let i = self.len;
+        match self.slots.get_mut(i) {
             Some(slot) => {
-                *slot = v;
+                *slot = Slot { start, end, num };
+                if encoded {
+                    self.encoded |= 1 << i;
+                } else {
+                    self.encoded &= !(1 << i);
+                }
                 self.len += 1;
                 true
             }
@@ -584,6 +652,13 @@ impl<T> Router<T> {
             handlers: [NONE; METHOD_COUNT],
             bits: 0,
             names: Self::names_of(segs).map(Box::from).collect(),
+            kinds: segs
+                .iter()
+                .filter_map(|s| match s {
+                    Seg::Param(k, _) => Some(*k),
+                    Seg::Static(_) => None,
+                })
+                .collect(),
             first: self.routes.len() as u32,
         });
         id
@@ -596,9 +671,9 @@ impl<T> Router<T> {
         for seg in segs {
             let next = match *seg {
                 Seg::Static(s) => {
-                    let key = (s.len(), s.as_bytes());
+                    let prefix = prefix8(s.as_bytes());
                     let statics = &self.nodes[node].statics;
-                    match statics.binary_search_by(|e| (e.key.len(), e.key.as_bytes()).cmp(&key)) {
+                    match statics.binary_search_by(|e| e.cmp_key(s.as_bytes(), prefix)) {
                         Ok(i) => statics[i].node,
                         Err(i) => {
                             let id = self.new_node();
@@ -606,6 +681,7 @@ impl<T> Router<T> {
                                 i,
                                 StaticEdge {
                                     key: Box::from(s),
+                                    prefix,
                                     node: id,
                                 },
                             );
@@ -676,7 +752,10 @@ impl<T> Router<T> {
     /// method wins. If routes match the path but none has the method, the `Allow` list
     /// is the union of theirs.
     pub fn lookup<'r, 'p>(&'r self, method: Method, target: &'p str) -> Match<'r, 'p, T> {
-        let end = target.find(['?', '#']).unwrap_or(target.len());
+        let end = target
+            .bytes()
+            .position(|b| b == b'?' || b == b'#')
+            .unwrap_or(target.len());
         let (path, rest) = target.split_at(end);
         let query = rest
             .strip_prefix('?')
@@ -723,13 +802,17 @@ impl<T> Router<T> {
     pub fn allowed(&self, path: &str) -> Option<Allow> {
         let path = path.split(['?', '#']).next().unwrap_or(path);
         let rel = path.strip_prefix('/')?;
-        let mut s = Search::new(None, false);
-        self.walk(0, rel, false, &mut s);
+        let mut s = Search::new(rel, false, None, false);
+        self.walk(0, 0, &mut s);
         if !s.matched && self.config.trailing_slash == TrailingSlash::Ignore && !rel.is_empty() {
-            match rel.strip_suffix('/') {
-                Some(shorter) => self.walk(0, shorter, false, &mut s),
-                None => self.walk(0, rel, true, &mut s),
+            let (twin, virt) = match rel.strip_suffix('/') {
+                Some(shorter) => (shorter, false),
+                None => (rel, true),
             };
+            let bits = s.bits;
+            s = Search::new(twin, virt, None, false);
+            s.bits = bits;
+            self.walk(0, 0, &mut s);
         }
         s.matched.then(|| self.allow(s.bits))
     }
@@ -746,13 +829,13 @@ impl<T> Router<T> {
     }
 
     fn search<'r, 'p>(&'r self, method: Method, rel: &'p str, virt: bool) -> Match<'r, 'p, T> {
-        let mut s = Search::new(Some(method), self.config.head_falls_back_to_get);
-        if let Some(route) = self.walk(0, rel, virt, &mut s) {
+        let mut s = Search::new(rel, virt, Some(method), self.config.head_falls_back_to_get);
+        if let Some(route) = self.walk(0, 0, &mut s) {
             if let Some(r) = self.routes.get(route as usize) {
-                let names = self
+                let (names, kinds) = self
                     .endpoints
                     .get(r.endpoint as usize)
-                    .map_or(&[][..], |e| &e.names[..]);
+                    .map_or((&[][..], &[][..]), |e| (&e.names[..], &e.kinds[..]));
                 return Match::Found(Found {
                     value: &r.value,
                     pattern: &r.pattern,
@@ -760,8 +843,11 @@ impl<T> Router<T> {
                     head_fallback: r.method != method,
                     params: Params {
                         names,
-                        values: s.values,
-                        len: s.len.min(names.len()),
+                        kinds,
+                        path: rel,
+                        slots: s.slots,
+                        encoded: s.encoded,
+                        len: s.len.min(names.len()).min(kinds.len()),
                     },
                 });
             }
@@ -796,15 +882,11 @@ impl<T> Router<T> {
         None
     }
 
-    fn descend<'p>(
-        &self,
-        child: u32,
-        tail: Option<&'p str>,
-        virt: bool,
-        s: &mut Search<'p>,
-    ) -> Option<u32> {
-        match tail {
-            Some(t) => self.walk(child, t, virt, s),
+    /// Continues at `child` with the segment starting at `next` (or ends there when
+    /// `next` is `None`).
+    fn descend(&self, child: u32, next: Option<usize>, s: &mut Search<'_>) -> Option<u32> {
+        match next {
+            Some(pos) => self.walk(child, pos, s),
             None => {
                 let ep = self.nodes.get(child as usize)?.ep;
                 if ep == NONE {
@@ -816,25 +898,54 @@ impl<T> Router<T> {
         }
     }
 
-    /// Depth-first search from `node`; `rel` is the path after the `/` that precedes
-    /// the current segment; `virt` appends a virtual trailing slash.
-    fn walk<'p>(&self, node: u32, rel: &'p str, virt: bool, s: &mut Search<'p>) -> Option<u32> {
-        let n = self.nodes.get(node as usize)?;
-        let bytes = rel.as_bytes();
-        let mut end = bytes.len();
-        let mut pct = false;
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'/' {
-                end = i;
-                break;
+    /// Tries a parameter candidate: records it, descends, and forgets it on failure.
+    fn try_param(
+        &self,
+        child: u32,
+        range: (usize, usize),
+        num: u64,
+        encoded: bool,
+        next: Option<usize>,
+        s: &mut Search<'_>,
+    ) -> Option<u32> {
+        let mark = s.len;
+        if s.push(range.0, range.1, num, encoded) {
+            if let Some(r) = self.descend(child, next, s) {
+                return Some(r);
             }
-            pct |= b == b'%';
         }
-        let (seg, tail, virt_next) = match (rel.get(..end), rel.get(end + 1..)) {
-            (Some(seg), Some(tail)) => (seg, Some(tail), virt),
-            (Some(seg), None) if virt => (seg, Some(""), false),
-            (Some(seg), None) => (seg, None, false),
-            _ => return None,
+        s.len = mark;
+        None
+    }
+
+    /// Depth-first search from `node` for the segment that starts at byte `pos` of
+    /// `s.path` (the path without its leading `/`). With `s.virt`, a virtual `/` follows
+    /// the path, and the virtual empty segment after it starts at `path.len() + 1`.
+    fn walk(&self, node: u32, pos: usize, s: &mut Search<'_>) -> Option<u32> {
+        let n = self.nodes.get(node as usize)?;
+        let path = s.path;
+        let bytes = path.as_bytes();
+        let len = bytes.len();
+        let mut end = len;
+        let mut pct = false;
+        if pos > len {
+            end = pos;
+        } else {
+            for (i, &b) in bytes.iter().enumerate().skip(pos) {
+                if b == b'/' {
+                    end = i;
+                    break;
+                }
+                pct |= b == b'%';
+            }
+        }
+        let seg = if pos > len { "" } else { path.get(pos..end)? };
+        let next = if end < len {
+            Some(end + 1)
+        } else if s.virt && end == len {
+            Some(len + 1)
+        } else {
+            None
         };
 
         // 1. Static segments.
@@ -845,22 +956,22 @@ impl<T> Router<T> {
                     .find(|e| pct::decoded_eq(seg, &e.key))
                     .map(|e| e.node)
             } else {
-                let key = (seg.len(), seg.as_bytes());
+                let prefix = prefix8(seg.as_bytes());
                 n.statics
-                    .binary_search_by(|e| (e.key.len(), e.key.as_bytes()).cmp(&key))
+                    .binary_search_by(|e| e.cmp_key(seg.as_bytes(), prefix))
                     .ok()
                     .and_then(|i| n.statics.get(i))
                     .map(|e| e.node)
             };
             if let Some(child) = child {
-                if let Some(r) = self.descend(child, tail, virt_next, s) {
+                if let Some(r) = self.descend(child, next, s) {
                     return Some(r);
                 }
             }
         }
 
         // 2, 3. Typed segments.
-        if n.int != NONE || n.float != NONE {
+        if (n.int != NONE || n.float != NONE) && !seg.is_empty() {
             let mut buf = [0u8; NUMBER_BUF];
             // Digits never need escaping, but an escaped one is the same character.
             let num = if pct {
@@ -871,24 +982,18 @@ impl<T> Router<T> {
             if let Some(num) = num {
                 if n.int != NONE {
                     if let Some(v) = parse_int(num) {
-                        let mark = s.len;
-                        if s.push(Value::Int(v)) {
-                            if let Some(r) = self.descend(n.int, tail, virt_next, s) {
-                                return Some(r);
-                            }
+                        let r = self.try_param(n.int, (pos, end), v as u64, pct, next, s);
+                        if r.is_some() {
+                            return r;
                         }
-                        s.len = mark;
                     }
                 }
                 if n.float != NONE {
                     if let Some(v) = parse_float(num) {
-                        let mark = s.len;
-                        if s.push(Value::Float(v)) {
-                            if let Some(r) = self.descend(n.float, tail, virt_next, s) {
-                                return Some(r);
-                            }
+                        let r = self.try_param(n.float, (pos, end), v.to_bits(), pct, next, s);
+                        if r.is_some() {
+                            return r;
                         }
-                        s.len = mark;
                     }
                 }
             }
@@ -901,26 +1006,24 @@ impl<T> Router<T> {
                 no_dot_segments: false,
             };
             if pct::validate(seg, pct, rules) {
-                let mark = s.len;
-                if s.push(Value::Str(PctStr::new(seg, pct))) {
-                    if let Some(r) = self.descend(n.str_, tail, virt_next, s) {
-                        return Some(r);
-                    }
+                let r = self.try_param(n.str_, (pos, end), 0, pct, next, s);
+                if r.is_some() {
+                    return r;
                 }
-                s.len = mark;
             }
         }
 
         // 5. `path`: the rest, never with a virtual slash.
-        if n.path_ep != NONE && !virt && !rel.is_empty() {
-            let has_pct = pct || tail.is_some_and(|t| t.contains('%'));
+        if n.path_ep != NONE && !s.virt && pos < len {
+            let rest = path.get(pos..)?;
+            let has_pct = pct || rest.get(end - pos..).is_some_and(|t| t.contains('%'));
             let rules = Rules {
                 slash_ok: true,
                 no_dot_segments: true,
             };
-            if pct::validate(rel, has_pct, rules) {
+            if pct::validate(rest, has_pct, rules) {
                 let mark = s.len;
-                if s.push(Value::Path(PctStr::new(rel, has_pct))) {
+                if s.push(pos, len, 0, has_pct) {
                     if let Some(r) = self.try_endpoint(n.path_ep, s) {
                         return Some(r);
                     }
