@@ -17,8 +17,8 @@ fuzz_target!(|data: &[u8]| {
         max_header_count: head[4] as usize,
     };
     let mut decoder = Decoder::new(config);
-    // A 0xff separator byte splits blocks only when head[5] is odd, so one input
-    // also exercises unsplit blocks containing 0xff.
+    // A 0xfe separator byte splits blocks only when head[5] is odd, so one input
+    // also exercises unsplit blocks containing 0xfe.
     let split = head[5] & 1 == 1;
     let blocks: Vec<&[u8]> = if split {
         rest.split(|&b| b == 0xfe).collect()
