@@ -285,7 +285,11 @@ struct StaticEdge {
     node: u32,
 }
 
+#[inline]
 fn prefix8(b: &[u8]) -> u64 {
+    if let Some(head) = b.first_chunk::<8>() {
+        return u64::from_be_bytes(*head);
+    }
     let mut v = 0u64;
     for i in 0..8 {
         v = (v << 8) | u64::from(b.get(i).copied().unwrap_or(0));
@@ -293,7 +297,24 @@ fn prefix8(b: &[u8]) -> u64 {
     v
 }
 
+/// Hash of a static key for the per-node open-addressing table.
+#[inline]
+fn key_hash(len: usize, prefix: u64) -> usize {
+    let h = (prefix ^ (len as u64).rotate_right(8)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 32) as usize
+}
+
+/// Nodes with more static children than this get a hash table; others scan.
+const SCAN_MAX: usize = 4;
+
 impl StaticEdge {
+    #[inline]
+    fn matches(&self, seg: &[u8], prefix: u64) -> bool {
+        self.prefix == prefix
+            && self.key.len() == seg.len()
+            && (seg.len() <= 8 || self.key.as_bytes().get(8..) == seg.get(8..))
+    }
+
     /// Order: length, then the 8-byte prefix, then the remaining bytes.
     fn cmp_key(&self, seg: &[u8], prefix: u64) -> core::cmp::Ordering {
         self.key
@@ -307,6 +328,9 @@ impl StaticEdge {
 struct Node {
     /// Sorted by [`StaticEdge::cmp_key`] for a cheap binary search.
     statics: Vec<StaticEdge>,
+    /// Open-addressing table of indices into `statics` (power-of-two length, `NONE` for
+    /// empty), built when there are more than `SCAN_MAX` static children.
+    table: Box<[u32]>,
     int: u32,
     float: u32,
     str_: u32,
@@ -317,9 +341,54 @@ struct Node {
 }
 
 impl Node {
-    const fn new() -> Self {
+    /// Rebuilds the hash table after `statics` changed.
+    fn rebuild_table(&mut self) {
+        if self.statics.len() <= SCAN_MAX {
+            self.table = Box::new([]);
+            return;
+        }
+        let size = (self.statics.len() * 2).next_power_of_two();
+        let mask = size - 1;
+        let mut table = alloc::vec![NONE; size];
+        for (idx, e) in self.statics.iter().enumerate() {
+            let mut i = key_hash(e.key.len(), e.prefix) & mask;
+            while table[i] != NONE {
+                i = (i + 1) & mask;
+            }
+            table[i] = idx as u32;
+        }
+        self.table = table.into_boxed_slice();
+    }
+
+    /// The child for an unescaped segment.
+    #[inline]
+    fn find_static(&self, seg: &[u8]) -> Option<u32> {
+        let prefix = prefix8(seg);
+        if self.table.is_empty() {
+            return self
+                .statics
+                .iter()
+                .find(|e| e.matches(seg, prefix))
+                .map(|e| e.node);
+        }
+        let mask = self.table.len() - 1;
+        let mut i = key_hash(seg.len(), prefix) & mask;
+        // The table is at most half full, so an empty slot ends every probe sequence.
+        for _ in 0..self.table.len() {
+            let idx = *self.table.get(i)?;
+            let e = self.statics.get(idx as usize)?;
+            if e.matches(seg, prefix) {
+                return Some(e.node);
+            }
+            i = (i + 1) & mask;
+        }
+        None
+    }
+
+    fn new() -> Self {
         Node {
             statics: Vec::new(),
+            table: Box::new([]),
             int: NONE,
             float: NONE,
             str_: NONE,
@@ -685,6 +754,7 @@ impl<T> Router<T> {
                                     node: id,
                                 },
                             );
+                            self.nodes[node].rebuild_table();
                             id
                         }
                     }
@@ -956,12 +1026,7 @@ impl<T> Router<T> {
                     .find(|e| pct::decoded_eq(seg, &e.key))
                     .map(|e| e.node)
             } else {
-                let prefix = prefix8(seg.as_bytes());
-                n.statics
-                    .binary_search_by(|e| e.cmp_key(seg.as_bytes(), prefix))
-                    .ok()
-                    .and_then(|i| n.statics.get(i))
-                    .map(|e| e.node)
+                n.find_static(seg.as_bytes())
             };
             if let Some(child) = child {
                 if let Some(r) = self.descend(child, next, s) {
