@@ -448,6 +448,8 @@ struct Search<'p> {
     path: &'p str,
     /// A virtual `/` follows `path` (trailing-slash twin lookups).
     virt: bool,
+    /// `path` may contain `%` (when false, segments are split without looking for it).
+    any_pct: bool,
     method: Option<Method>,
     head_fallback: bool,
     slots: [Slot; MAX_PARAMS],
@@ -462,6 +464,7 @@ impl<'p> Search<'p> {
         Search {
             path,
             virt,
+            any_pct: true,
             method,
             head_fallback,
             slots: [Slot::default(); MAX_PARAMS],
@@ -560,6 +563,48 @@ fn parse_float(b: &[u8]) -> Option<f64> {
 
 /// Longest escaped text an `int` or `float` segment may have (decoded into the stack).
 const NUMBER_BUF: usize = 64;
+
+/// Parses an escaped segment as `int` and `float` (rare: digits need no escaping).
+#[cold]
+fn parse_escaped_number(seg: &str) -> (Option<i64>, Option<f64>) {
+    let mut buf = [0u8; NUMBER_BUF];
+    match pct::decode_strict(seg, &mut buf) {
+        Some(num) => (parse_int(num), parse_float(num)),
+        None => (None, None),
+    }
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in every zero byte of `v` (exact up to the first zero byte).
+#[inline]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// Index of the first `x` or `y` in `b` at or after `from`, or `b.len()`; eight bytes
+/// at a time.
+#[inline]
+fn find2(b: &[u8], from: usize, x: u8, y: u8) -> usize {
+    let (mx, my) = (LO * u64::from(x), LO * u64::from(y));
+    let mut i = from;
+    while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*chunk);
+        let m = zero_bytes(w ^ mx) | zero_bytes(w ^ my);
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == x || c == y {
+            return i;
+        }
+        i += 1;
+    }
+    b.len()
+}
 
 fn join_prefix(prefix: &str, pattern: &str) -> String {
     if prefix == "/" {
@@ -822,10 +867,8 @@ impl<T> Router<T> {
     /// method wins. If routes match the path but none has the method, the `Allow` list
     /// is the union of theirs.
     pub fn lookup<'r, 'p>(&'r self, method: Method, target: &'p str) -> Match<'r, 'p, T> {
-        let end = target
-            .bytes()
-            .position(|b| b == b'?' || b == b'#')
-            .unwrap_or(target.len());
+        let tb = target.as_bytes();
+        let end = find2(tb, 0, b'?', b'#');
         let (path, rest) = target.split_at(end);
         let query = rest
             .strip_prefix('?')
@@ -873,6 +916,7 @@ impl<T> Router<T> {
         let path = path.split(['?', '#']).next().unwrap_or(path);
         let rel = path.strip_prefix('/')?;
         let mut s = Search::new(rel, false, None, false);
+        s.any_pct = true;
         self.walk(0, 0, &mut s);
         if !s.matched && self.config.trailing_slash == TrailingSlash::Ignore && !rel.is_empty() {
             let (twin, virt) = match rel.strip_suffix('/') {
@@ -881,6 +925,7 @@ impl<T> Router<T> {
             };
             let bits = s.bits;
             s = Search::new(twin, virt, None, false);
+            s.any_pct = true;
             s.bits = bits;
             self.walk(0, 0, &mut s);
         }
@@ -898,8 +943,10 @@ impl<T> Router<T> {
         a
     }
 
+    #[inline]
     fn search<'r, 'p>(&'r self, method: Method, rel: &'p str, virt: bool) -> Match<'r, 'p, T> {
         let mut s = Search::new(rel, virt, Some(method), self.config.head_falls_back_to_get);
+        s.any_pct = find2(rel.as_bytes(), 0, b'%', b'%') < rel.len();
         if let Some(route) = self.walk(0, 0, &mut s) {
             if let Some(r) = self.routes.get(route as usize) {
                 let (names, kinds) = self
@@ -1000,6 +1047,8 @@ impl<T> Router<T> {
         let mut pct = false;
         if pos > len {
             end = pos;
+        } else if !s.any_pct {
+            end = find2(bytes, pos, b'/', b'/');
         } else {
             for (i, &b) in bytes.iter().enumerate().skip(pos) {
                 if b == b'/' {
@@ -1037,29 +1086,30 @@ impl<T> Router<T> {
 
         // 2, 3. Typed segments.
         if (n.int != NONE || n.float != NONE) && !seg.is_empty() {
-            let mut buf = [0u8; NUMBER_BUF];
             // Digits never need escaping, but an escaped one is the same character.
-            let num = if pct {
-                pct::decode_strict(seg, &mut buf)
+            let (int, float) = if pct {
+                parse_escaped_number(seg)
             } else {
-                Some(seg.as_bytes())
+                let b = seg.as_bytes();
+                let int = if n.int != NONE { parse_int(b) } else { None };
+                // An int-shaped segment that failed as `int` may still be a `float`.
+                let float = if n.float != NONE {
+                    parse_float(b)
+                } else {
+                    None
+                };
+                (int, float)
             };
-            if let Some(num) = num {
-                if n.int != NONE {
-                    if let Some(v) = parse_int(num) {
-                        let r = self.try_param(n.int, (pos, end), v as u64, pct, next, s);
-                        if r.is_some() {
-                            return r;
-                        }
-                    }
+            if let (Some(v), true) = (int, n.int != NONE) {
+                let r = self.try_param(n.int, (pos, end), v as u64, pct, next, s);
+                if r.is_some() {
+                    return r;
                 }
-                if n.float != NONE {
-                    if let Some(v) = parse_float(num) {
-                        let r = self.try_param(n.float, (pos, end), v.to_bits(), pct, next, s);
-                        if r.is_some() {
-                            return r;
-                        }
-                    }
+            }
+            if let (Some(v), true) = (float, n.float != NONE) {
+                let r = self.try_param(n.float, (pos, end), v.to_bits(), pct, next, s);
+                if r.is_some() {
+                    return r;
                 }
             }
         }
