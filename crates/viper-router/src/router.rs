@@ -105,13 +105,13 @@ impl<'p> Value<'p> {
     }
 }
 
-/// One captured parameter: its byte range in the path and, for `int`/`float`, the parsed
-/// number (as `i64` or `f64` bits). 16 bytes, so a lookup moves little data.
+/// One captured parameter: its byte range in the path. 8 bytes, so a lookup result
+/// stays small; `int`/`float` values were validated during the lookup and are converted
+/// again (a few nanoseconds) when read.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
     start: u32,
     end: u32,
-    num: u64,
 }
 
 /// The parameters of a matched route: names and types borrowed from the table, values
@@ -144,18 +144,20 @@ impl<'r, 'p> Params<'r, 'p> {
             return None;
         }
         let slot = self.slots.get(i)?;
-        let text = || {
-            let raw = self
-                .path
-                .get(slot.start as usize..slot.end as usize)
-                .unwrap_or("");
-            PctStr::new(raw, self.encoded & (1 << i) != 0)
+        let raw = self.path.get(slot.start as usize..slot.end as usize)?;
+        let encoded = self.encoded & (1 << i) != 0;
+        let number = || {
+            if encoded {
+                parse_escaped_number(raw)
+            } else {
+                (parse_int(raw.as_bytes()), parse_float(raw.as_bytes()))
+            }
         };
         Some(match self.kinds.get(i)? {
-            Kind::Int => Value::Int(slot.num as i64),
-            Kind::Float => Value::Float(f64::from_bits(slot.num)),
-            Kind::Str => Value::Str(text()),
-            Kind::Path => Value::Path(text()),
+            Kind::Int => Value::Int(number().0?),
+            Kind::Float => Value::Float(number().1?),
+            Kind::Str => Value::Str(PctStr::new(raw, encoded)),
+            Kind::Path => Value::Path(PctStr::new(raw, encoded)),
         })
     }
 
@@ -477,14 +479,14 @@ impl<'p> Search<'p> {
 
     /// Records parameter `self.len`; false if there is no room (cannot happen: routes
     /// have at most `MAX_PARAMS` parameters).
-    fn push(&mut self, start: usize, end: usize, num: u64, encoded: bool) -> bool {
+    fn push(&mut self, start: usize, end: usize, encoded: bool) -> bool {
         let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
             return false;
         };
         let i = self.len;
         match self.slots.get_mut(i) {
             Some(slot) => {
-                *slot = Slot { start, end, num };
+                *slot = Slot { start, end };
                 if encoded {
                     self.encoded |= 1 << i;
                 } else {
@@ -943,7 +945,7 @@ impl<T> Router<T> {
         a
     }
 
-    #[inline]
+    #[inline(always)]
     fn search<'r, 'p>(&'r self, method: Method, rel: &'p str, virt: bool) -> Match<'r, 'p, T> {
         let mut s = Search::new(rel, virt, Some(method), self.config.head_falls_back_to_get);
         s.any_pct = find2(rel.as_bytes(), 0, b'%', b'%') < rel.len();
@@ -1020,13 +1022,12 @@ impl<T> Router<T> {
         &self,
         child: u32,
         range: (usize, usize),
-        num: u64,
         encoded: bool,
         next: Option<usize>,
         s: &mut Search<'_>,
     ) -> Option<u32> {
         let mark = s.len;
-        if s.push(range.0, range.1, num, encoded) {
+        if s.push(range.0, range.1, encoded) {
             if let Some(r) = self.descend(child, next, s) {
                 return Some(r);
             }
@@ -1100,14 +1101,14 @@ impl<T> Router<T> {
                 };
                 (int, float)
             };
-            if let (Some(v), true) = (int, n.int != NONE) {
-                let r = self.try_param(n.int, (pos, end), v as u64, pct, next, s);
+            if let (Some(_), true) = (int, n.int != NONE) {
+                let r = self.try_param(n.int, (pos, end), pct, next, s);
                 if r.is_some() {
                     return r;
                 }
             }
-            if let (Some(v), true) = (float, n.float != NONE) {
-                let r = self.try_param(n.float, (pos, end), v.to_bits(), pct, next, s);
+            if let (Some(_), true) = (float, n.float != NONE) {
+                let r = self.try_param(n.float, (pos, end), pct, next, s);
                 if r.is_some() {
                     return r;
                 }
@@ -1121,7 +1122,7 @@ impl<T> Router<T> {
                 no_dot_segments: false,
             };
             if pct::validate(seg, pct, rules) {
-                let r = self.try_param(n.str_, (pos, end), 0, pct, next, s);
+                let r = self.try_param(n.str_, (pos, end), pct, next, s);
                 if r.is_some() {
                     return r;
                 }
@@ -1138,7 +1139,7 @@ impl<T> Router<T> {
             };
             if pct::validate(rest, has_pct, rules) {
                 let mark = s.len;
-                if s.push(pos, len, 0, has_pct) {
+                if s.push(pos, len, has_pct) {
                     if let Some(r) = self.try_endpoint(n.path_ep, s) {
                         return Some(r);
                     }
