@@ -620,6 +620,40 @@ fn find2(b: &[u8], from: usize, x: u8, y: u8) -> usize {
     b.len()
 }
 
+/// End of the path in a request-target (first `?` or `#`, or the length) and whether
+/// the path contains `%`, in one pass. Never reports `false` when there is a `%`.
+#[inline]
+fn split_target(b: &[u8]) -> (usize, bool) {
+    let (mq, mh, mp) = (
+        LO * u64::from(b'?'),
+        LO * u64::from(b'#'),
+        LO * u64::from(b'%'),
+    );
+    let mut pct = false;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*chunk);
+        let stop = zero_bytes(w ^ mq) | zero_bytes(w ^ mh);
+        let p = zero_bytes(w ^ mp);
+        if stop != 0 {
+            let at = stop.trailing_zeros();
+            // Bytes before the stop byte: the low `at` bits (lowest set bits are exact).
+            pct |= p & ((1u64 << at) - 1) != 0;
+            return (i + (at / 8) as usize, pct);
+        }
+        pct |= p != 0;
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'?' || c == b'#' {
+            return (i, pct);
+        }
+        pct |= c == b'%';
+        i += 1;
+    }
+    (b.len(), pct)
+}
+
 fn join_prefix(prefix: &str, pattern: &str) -> String {
     if prefix == "/" {
         pattern.to_string()
@@ -881,8 +915,7 @@ impl<T> Router<T> {
     /// method wins. If routes match the path but none has the method, the `Allow` list
     /// is the union of theirs.
     pub fn lookup<'r, 'p>(&'r self, method: Method, target: &'p str) -> Match<'r, 'p, T> {
-        let tb = target.as_bytes();
-        let end = find2(tb, 0, b'?', b'#');
+        let (end, any_pct) = split_target(target.as_bytes());
         let (path, rest) = target.split_at(end);
         let query = rest
             .strip_prefix('?')
@@ -890,7 +923,7 @@ impl<T> Router<T> {
         let Some(rel) = path.strip_prefix('/') else {
             return Match::NotFound;
         };
-        let m = self.search(method, rel, false);
+        let m = self.search(method, rel, false, any_pct);
         if !matches!(m, Match::NotFound) {
             return m;
         }
@@ -899,8 +932,8 @@ impl<T> Router<T> {
         }
         // The slash-toggled twin: drop a trailing slash, or add a virtual one.
         let twin = match rel.strip_suffix('/') {
-            Some(shorter) => self.search(method, shorter, false),
-            _ => self.search(method, rel, true),
+            Some(shorter) => self.search(method, shorter, false, any_pct),
+            _ => self.search(method, rel, true, any_pct),
         };
         if matches!(twin, Match::NotFound) {
             return Match::NotFound;
@@ -958,9 +991,15 @@ impl<T> Router<T> {
     }
 
     #[inline(always)]
-    fn search<'r, 'p>(&'r self, method: Method, rel: &'p str, virt: bool) -> Match<'r, 'p, T> {
+    fn search<'r, 'p>(
+        &'r self,
+        method: Method,
+        rel: &'p str,
+        virt: bool,
+        any_pct: bool,
+    ) -> Match<'r, 'p, T> {
         let mut s = Search::new(rel, virt, Some(method), self.config.head_falls_back_to_get);
-        s.any_pct = find2(rel.as_bytes(), 0, b'%', b'%') < rel.len();
+        s.any_pct = any_pct;
         if let Some(route) = self.walk(0, 0, &mut s) {
             if let Some(r) = self.routes.get(route as usize) {
                 let (names, kinds) = self
@@ -1135,7 +1174,7 @@ impl<T> Router<T> {
                 slash_ok: self.config.encoded_slash == EncodedSlash::Decode,
                 no_dot_segments: false,
             };
-            if pct::validate(seg, pct, rules) {
+            if !pct || pct::validate(seg, pct, rules) {
                 let r = self.try_param(n.str_, (pos, end), pct, next, s);
                 if r.is_some() {
                     return r;
