@@ -106,11 +106,10 @@ pub(crate) struct Rules {
 
 /// Checks that `raw` decodes to valid UTF-8 under `rules`. `has_pct` is a hint that the
 /// text contains `%` (when false and no dot check is needed, nothing is scanned).
-pub(crate) fn validate(raw: &str, has_pct: bool, rules: Rules) -> bool {
+pub(crate) fn validate(bytes: &[u8], has_pct: bool, rules: Rules) -> bool {
     if !has_pct && !rules.no_dot_segments {
         return true;
     }
-    let bytes = raw.as_bytes();
     let mut utf8 = Utf8::new();
     // 0: segment empty so far, 1: ".", 2: "..", 3: anything else.
     let mut dots = 0u8;
@@ -156,12 +155,9 @@ pub(crate) fn validate(raw: &str, has_pct: bool, rules: Rules) -> bool {
 }
 
 /// Whether `raw` percent-decodes to exactly `expected`.
-pub(crate) fn decoded_eq(raw: &str, expected: &str) -> bool {
-    let mut it = Decode {
-        raw: raw.as_bytes(),
-        pos: 0,
-    };
-    for &e in expected.as_bytes() {
+pub(crate) fn decoded_eq(raw: &[u8], expected: &[u8]) -> bool {
+    let mut it = Decode { raw, pos: 0 };
+    for &e in expected {
         if it.next() != Some(e) {
             return false;
         }
@@ -170,8 +166,7 @@ pub(crate) fn decoded_eq(raw: &str, expected: &str) -> bool {
 }
 
 /// Decodes `raw` into `buf`; `None` on a malformed escape or when `buf` is too small.
-pub(crate) fn decode_strict<'b>(raw: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
-    let bytes = raw.as_bytes();
+pub(crate) fn decode_strict<'b>(bytes: &[u8], buf: &'b mut [u8]) -> Option<&'b [u8]> {
     let mut i = 0;
     let mut n = 0;
     while let Some(&b) = bytes.get(i) {
@@ -245,7 +240,7 @@ impl<'p> PctStr<'p> {
 
     /// Decodes into `buf` and returns the text, or `None` if `buf` is too small.
     pub fn decode_into<'b>(&self, buf: &'b mut [u8]) -> Option<&'b str> {
-        let bytes = decode_strict(self.raw, buf)?;
+        let bytes = decode_strict(self.raw.as_bytes(), buf)?;
         core::str::from_utf8(bytes).ok()
     }
 
@@ -265,7 +260,7 @@ impl<'p> PctStr<'p> {
     /// Whether the decoded text equals `s`, without allocating.
     pub fn decoded_eq(&self, s: &str) -> bool {
         if self.encoded {
-            decoded_eq(self.raw, s)
+            decoded_eq(self.raw.as_bytes(), s.as_bytes())
         } else {
             self.raw == s
         }

@@ -148,7 +148,7 @@ impl<'r, 'p> Params<'r, 'p> {
         let encoded = self.encoded & (1 << i) != 0;
         let number = || {
             if encoded {
-                parse_escaped_number(raw)
+                parse_escaped_number(raw.as_bytes())
             } else {
                 (parse_int(raw.as_bytes()), parse_float(raw.as_bytes()))
             }
@@ -580,7 +580,7 @@ const NUMBER_BUF: usize = 64;
 
 /// Parses an escaped segment as `int` and `float` (rare: digits need no escaping).
 #[cold]
-fn parse_escaped_number(seg: &str) -> (Option<i64>, Option<f64>) {
+fn parse_escaped_number(seg: &[u8]) -> (Option<i64>, Option<f64>) {
     let mut buf = [0u8; NUMBER_BUF];
     match pct::decode_strict(seg, &mut buf) {
         Some(num) => (parse_int(num), parse_float(num)),
@@ -1112,7 +1112,9 @@ impl<T> Router<T> {
                 pct |= b == b'%';
             }
         }
-        let seg = if pos > len { "" } else { path.get(pos..end)? };
+        // Bytes, not `str`: splitting at ASCII `/` keeps UTF-8 intact, and skipping the
+        // char-boundary checks is measurably faster. Values are sliced as `str` on access.
+        let seg: &[u8] = if pos > len { &[] } else { bytes.get(pos..end)? };
         let next = if end < len {
             Some(end + 1)
         } else if s.virt && end == len {
@@ -1126,10 +1128,10 @@ impl<T> Router<T> {
             let child = if pct {
                 n.statics
                     .iter()
-                    .find(|e| pct::decoded_eq(seg, &e.key))
+                    .find(|e| pct::decoded_eq(seg, e.key.as_bytes()))
                     .map(|e| e.node)
             } else {
-                n.find_static(seg.as_bytes(), bytes, pos)
+                n.find_static(seg, bytes, pos)
             };
             if let Some(child) = child {
                 if let Some(r) = self.descend(child, next, s) {
@@ -1144,7 +1146,7 @@ impl<T> Router<T> {
             let (int, float) = if pct {
                 parse_escaped_number(seg)
             } else {
-                let b = seg.as_bytes();
+                let b = seg;
                 let int = if n.int != NONE { parse_int(b) } else { None };
                 // An int-shaped segment that failed as `int` may still be a `float`.
                 let float = if n.float != NONE {
@@ -1184,8 +1186,9 @@ impl<T> Router<T> {
 
         // 5. `path`: the rest, never with a virtual slash.
         if n.path_ep != NONE && !s.virt && pos < len {
-            let rest = path.get(pos..)?;
-            let has_pct = pct || rest.get(end - pos..).is_some_and(|t| t.contains('%'));
+            let rest = bytes.get(pos..)?;
+            let has_pct =
+                pct || (s.any_pct && rest.get(end - pos..).is_some_and(|t| t.contains(&b'%')));
             let rules = Rules {
                 slash_ok: true,
                 no_dot_segments: true,
