@@ -43,10 +43,10 @@ fuzz_target!(|data: &[u8]| {
         let event = field(&parts, 0);
         let payload = field(&parts, 1);
         let id = field(&parts, 2);
-        let retry = parts
-            .get(3)
-            .filter(|p| !p.is_empty())
-            .map(|p| p.iter().fold(0u64, |a, &b| a.wrapping_mul(31).wrapping_add(u64::from(b))));
+        let retry = parts.get(3).filter(|p| !p.is_empty()).map(|p| {
+            p.iter()
+                .fold(0u64, |a, &b| a.wrapping_mul(31).wrapping_add(u64::from(b)))
+        });
         let ev = Event {
             event: event.as_deref(),
             data: payload.as_deref(),
