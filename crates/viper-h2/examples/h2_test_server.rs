@@ -4,7 +4,9 @@
 mod server;
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let l = std::net::TcpListener::bind(&addr).expect("bind");
     eprintln!("viper-h2 test server on {}", l.local_addr().unwrap());
     server::accept_loop(l);

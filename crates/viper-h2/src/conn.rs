@@ -8,8 +8,8 @@ use viper_core::Instant;
 use viper_hpack::{Decoder, DecoderConfig, Encoder, EncoderConfig, Header};
 
 use crate::frame::{
-    self, flags, kind, setting, settings_iter, write_header, Frame, FrameHeader,
-    FRAME_HEADER_LEN, MAX_WINDOW_SIZE, PREFACE,
+    self, flags, kind, setting, settings_iter, write_header, Frame, FrameHeader, FRAME_HEADER_LEN,
+    MAX_WINDOW_SIZE, PREFACE,
 };
 use crate::headers::{self, Builder, HeaderList};
 use crate::{Config, ErrorCode, Event, PeerSettings, SendError, UpgradeError};
@@ -453,7 +453,10 @@ impl Connection {
                 break;
             };
             if hdr.length > self.cfg.max_frame_size {
-                self.conn_error(ErrorCode::FRAME_SIZE_ERROR, "frame larger than MAX_FRAME_SIZE");
+                self.conn_error(
+                    ErrorCode::FRAME_SIZE_ERROR,
+                    "frame larger than MAX_FRAME_SIZE",
+                );
                 return data.len();
             }
             if self.must_pause_before(&hdr) {
@@ -773,7 +776,10 @@ impl Connection {
         fragment: &[u8],
     ) -> R {
         if id % 2 == 0 {
-            return self.fail(ErrorCode::PROTOCOL_ERROR, "even stream identifier from client");
+            return self.fail(
+                ErrorCode::PROTOCOL_ERROR,
+                "even stream identifier from client",
+            );
         }
         if !self.streams.contains_key(&id) && id <= self.highest_id {
             match self.closed_kind(id) {
@@ -1561,8 +1567,7 @@ impl Connection {
             let (a, b) = s.buf.as_slices();
             let na = n.min(a.len());
             self.out.extend_from_slice(a.get(..na).unwrap_or(&[]));
-            self.out
-                .extend_from_slice(b.get(..n - na).unwrap_or(&[]));
+            self.out.extend_from_slice(b.get(..n - na).unwrap_or(&[]));
             s.buf.drain(..n);
             s.send_window -= n as i64;
             self.conn_send_window -= n as i64;
@@ -1571,8 +1576,8 @@ impl Connection {
             if eos {
                 s.send_closed = true;
             }
-            let cap_event = s.wants_capacity
-                && s.buf.len() < self.cfg.max_send_buffer_per_stream as usize / 2;
+            let cap_event =
+                s.wants_capacity && s.buf.len() < self.cfg.max_send_buffer_per_stream as usize / 2;
             if cap_event {
                 s.wants_capacity = false;
             }

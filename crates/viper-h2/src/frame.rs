@@ -274,12 +274,16 @@ fn unpad(flags_: u8, payload: &[u8]) -> Result<(&[u8], u32), FrameError> {
     if flags_ & flags::PADDED == 0 {
         return Ok((payload, 0));
     }
-    let (&pad, rest) = payload
-        .split_first()
-        .ok_or(conn_err(ErrorCode::FRAME_SIZE_ERROR, "padded frame without pad length"))?;
+    let (&pad, rest) = payload.split_first().ok_or(conn_err(
+        ErrorCode::FRAME_SIZE_ERROR,
+        "padded frame without pad length",
+    ))?;
     let pad = usize::from(pad);
     if pad > rest.len() {
-        return Err(conn_err(ErrorCode::PROTOCOL_ERROR, "padding exceeds payload"));
+        return Err(conn_err(
+            ErrorCode::PROTOCOL_ERROR,
+            "padding exceeds payload",
+        ));
     }
     let content = rest.get(..rest.len() - pad).unwrap_or(&[]);
     // pad + 1 ≤ 256: fits.
@@ -330,9 +334,13 @@ impl<'a> Frame<'a> {
                 let (mut rest, pad_len) = unpad(h.flags, payload)?;
                 let mut priority = None;
                 if h.flags & flags::PRIORITY != 0 {
-                    let p: &[u8; 5] = rest.get(..5).and_then(|s| s.try_into().ok()).ok_or(
-                        conn_err(ErrorCode::FRAME_SIZE_ERROR, "HEADERS too short for priority"),
-                    )?;
+                    let p: &[u8; 5] =
+                        rest.get(..5)
+                            .and_then(|s| s.try_into().ok())
+                            .ok_or(conn_err(
+                                ErrorCode::FRAME_SIZE_ERROR,
+                                "HEADERS too short for priority",
+                            ))?;
                     priority = Some(PrioritySpec::parse(p));
                     rest = rest.get(5..).unwrap_or(&[]);
                 }

@@ -23,11 +23,19 @@ fn scheduler_interleaves_streams_fairly() {
     open_gets(&mut c, &[1, 3, 5, 7]);
     for id in [1, 3, 5, 7] {
         c.conn.send_response(id, 200, &[], false).unwrap();
-        assert_eq!(c.conn.send_data(id, &[id as u8; 40_000], true).unwrap(), 40_000);
+        assert_eq!(
+            c.conn.send_data(id, &[id as u8; 40_000], true).unwrap(),
+            40_000
+        );
     }
     c.frames.clear();
     c.pump();
-    let order: Vec<u32> = c.frames.iter().filter(|f| f.is(kind::DATA)).map(|f| f.stream_id).collect();
+    let order: Vec<u32> = c
+        .frames
+        .iter()
+        .filter(|f| f.is(kind::DATA))
+        .map(|f| f.stream_id)
+        .collect();
     assert_eq!(&order[..8], &[1, 3, 5, 7, 1, 3, 5, 7], "{order:?}");
     for id in [1, 3, 5, 7] {
         assert_eq!(c.response_body(id), vec![id as u8; 40_000]);
@@ -43,12 +51,22 @@ fn scheduler_respects_connection_window_and_resumes() {
         c.conn.send_data(id, &[0u8; 50_000], true).unwrap();
     }
     c.pump();
-    let sent: usize = c.frames.iter().filter(|f| f.is(kind::DATA)).map(|f| f.payload.len()).sum();
+    let sent: usize = c
+        .frames
+        .iter()
+        .filter(|f| f.is(kind::DATA))
+        .map(|f| f.payload.len())
+        .sum();
     assert_eq!(sent, 65_535, "connection window");
     assert_eq!(c.conn.connection_send_window(), 0);
     c.feed(&window_update(0, 100_000), Split::Whole);
     // Streams have 65 535 each: 15 535 + 15 535 more fit.
-    let sent: usize = c.frames.iter().filter(|f| f.is(kind::DATA)).map(|f| f.payload.len()).sum();
+    let sent: usize = c
+        .frames
+        .iter()
+        .filter(|f| f.is(kind::DATA))
+        .map(|f| f.payload.len())
+        .sum();
     assert_eq!(sent, 100_000, "both bodies complete once the window allows");
 }
 
@@ -58,12 +76,22 @@ fn rfc9218_urgency_orders_streams() {
     let mut b = window_update(0, 1 << 20);
     b.extend(c.headers(
         1,
-        &[(":method", "GET"), (":scheme", "http"), (":path", "/"), ("priority", "u=6")],
+        &[
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":path", "/"),
+            ("priority", "u=6"),
+        ],
         true,
     ));
     b.extend(c.headers(
         3,
-        &[(":method", "GET"), (":scheme", "http"), (":path", "/"), ("priority", "u=0")],
+        &[
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":path", "/"),
+            ("priority", "u=0"),
+        ],
         true,
     ));
     c.feed(&b, Split::Whole);
@@ -73,7 +101,12 @@ fn rfc9218_urgency_orders_streams() {
     }
     c.frames.clear();
     c.pump();
-    let order: Vec<u32> = c.frames.iter().filter(|f| f.is(kind::DATA)).map(|f| f.stream_id).collect();
+    let order: Vec<u32> = c
+        .frames
+        .iter()
+        .filter(|f| f.is(kind::DATA))
+        .map(|f| f.stream_id)
+        .collect();
     assert_eq!(order, vec![3, 3, 1, 1], "urgent stream first");
 }
 
@@ -98,7 +131,10 @@ fn auto_release_replenishes_windows() {
         .map(|f| u32::from_be_bytes(f.payload[..4].try_into().unwrap()))
         .sum();
     assert!(conn_updates >= 512 * 1024, "{conn_updates}");
-    assert!(c.frames.iter().any(|f| f.is(kind::WINDOW_UPDATE) && f.stream_id == 1));
+    assert!(c
+        .frames
+        .iter()
+        .any(|f| f.is(kind::WINDOW_UPDATE) && f.stream_id == 1));
 }
 
 #[test]
@@ -114,20 +150,32 @@ fn manual_release_is_backpressure() {
     for _ in 0..3 {
         c.feed(&data(1, &[1u8; 16_000], false), Split::Whole);
     }
-    assert!(!c.frames.iter().any(|f| f.is(kind::WINDOW_UPDATE)), "nothing released yet");
+    assert!(
+        !c.frames.iter().any(|f| f.is(kind::WINDOW_UPDATE)),
+        "nothing released yet"
+    );
     let lens: Vec<u32> = c
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Data { flow_controlled_len, .. } => Some(*flow_controlled_len),
+            Event::Data {
+                flow_controlled_len,
+                ..
+            } => Some(*flow_controlled_len),
             _ => None,
         })
         .collect();
     assert_eq!(lens, vec![16_000, 16_000, 16_000]);
     c.conn.release_capacity(1, 48_000).unwrap();
     c.pump();
-    assert!(c.frames.iter().any(|f| f.is(kind::WINDOW_UPDATE) && f.stream_id == 1));
-    assert_eq!(c.conn.release_capacity(1, 1), Err(SendError::TooMuchReleased));
+    assert!(c
+        .frames
+        .iter()
+        .any(|f| f.is(kind::WINDOW_UPDATE) && f.stream_id == 1));
+    assert_eq!(
+        c.conn.release_capacity(1, 1),
+        Err(SendError::TooMuchReleased)
+    );
     // Unreleased data beyond the window is a flow-control error for the peer.
     c.feed(&data(1, &[1u8; 16_000], false), Split::Whole);
     c.feed(&data(1, &[1u8; 16_000], false), Split::Whole);
@@ -141,7 +189,9 @@ fn manual_release_is_backpressure() {
 fn response_with_trailers_after_data() {
     let mut c = Client::handshake(Config::default());
     open_gets(&mut c, &[1]);
-    c.conn.send_response(1, 200, &[(b"content-type", b"text/plain")], false).unwrap();
+    c.conn
+        .send_response(1, 200, &[(b"content-type", b"text/plain")], false)
+        .unwrap();
     c.conn.send_data(1, b"hello", false).unwrap();
     c.conn.send_trailers(1, &[(b"grpc-status", b"0")]).unwrap();
     c.pump();
@@ -158,15 +208,23 @@ fn response_with_trailers_after_data() {
 fn informational_then_final_response_and_continuation_split() {
     let mut c = Client::handshake(Config::default());
     open_gets(&mut c, &[1]);
-    c.conn.send_response(1, 103, &[(b"link", b"</a.css>")], false).unwrap();
+    c.conn
+        .send_response(1, 103, &[(b"link", b"</a.css>")], false)
+        .unwrap();
     let big = vec![b'x'; 40_000];
-    c.conn.send_response(1, 200, &[(b"x-big", &big)], true).unwrap();
+    c.conn
+        .send_response(1, 200, &[(b"x-big", &big)], true)
+        .unwrap();
     c.pump();
     let h: Vec<_> = c.frames.iter().filter(|f| f.is(kind::HEADERS)).collect();
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].status(), Some(&b"103"[..]));
     assert_eq!(h[1].status(), Some(&b"200"[..]));
-    assert_eq!(h[1].headers[1].1.len(), 40_000, "joined from CONTINUATION frames");
+    assert_eq!(
+        h[1].headers[1].1.len(),
+        40_000,
+        "joined from CONTINUATION frames"
+    );
     assert!(h[1].end_stream());
 }
 
@@ -174,21 +232,37 @@ fn informational_then_final_response_and_continuation_split() {
 fn command_errors() {
     let mut c = Client::handshake(Config::default());
     open_gets(&mut c, &[1]);
-    assert_eq!(c.conn.send_data(1, b"x", false), Err(SendError::InvalidState));
-    assert_eq!(c.conn.send_data(9, b"x", false), Err(SendError::UnknownStream));
+    assert_eq!(
+        c.conn.send_data(1, b"x", false),
+        Err(SendError::InvalidState)
+    );
+    assert_eq!(
+        c.conn.send_data(9, b"x", false),
+        Err(SendError::UnknownStream)
+    );
     assert_eq!(
         c.conn.send_response(1, 200, &[(b"Upper", b"x")], false),
         Err(SendError::InvalidHeader)
     );
     assert_eq!(
-        c.conn.send_response(1, 200, &[(b"connection", b"close")], false),
+        c.conn
+            .send_response(1, 200, &[(b"connection", b"close")], false),
         Err(SendError::InvalidHeader)
     );
-    assert_eq!(c.conn.send_response(1, 100, &[], true), Err(SendError::InvalidStatus));
+    assert_eq!(
+        c.conn.send_response(1, 100, &[], true),
+        Err(SendError::InvalidStatus)
+    );
     c.conn.send_response(1, 200, &[], false).unwrap();
-    assert_eq!(c.conn.send_response(1, 200, &[], false), Err(SendError::InvalidState));
+    assert_eq!(
+        c.conn.send_response(1, 200, &[], false),
+        Err(SendError::InvalidState)
+    );
     c.conn.send_data(1, b"", true).unwrap();
-    assert_eq!(c.conn.send_data(1, b"x", false), Err(SendError::InvalidState));
+    assert_eq!(
+        c.conn.send_data(1, b"x", false),
+        Err(SendError::InvalidState)
+    );
     c.conn.goaway(ErrorCode::NO_ERROR, "done");
     assert_eq!(c.conn.ping([0; 8]), Err(SendError::ConnectionClosed));
 }
@@ -214,7 +288,11 @@ fn large_bodies_both_ways_random_splits() {
     }
     c.pump();
     assert!(c.response_body(1) == body);
-    assert!(c.frames.iter().filter(|f| f.is(kind::DATA)).all(|f| f.payload.len() <= 16_384));
+    assert!(c
+        .frames
+        .iter()
+        .filter(|f| f.is(kind::DATA))
+        .all(|f| f.payload.len() <= 16_384));
 }
 
 #[test]
@@ -234,16 +312,26 @@ fn h2c_upgrade_hand_off() {
         authority: b"",
         headers: &headers,
     };
-    let mut conn = Connection::from_h2c_upgrade(Config::default(), viper_core::Instant::ZERO, up).unwrap();
+    let mut conn =
+        Connection::from_h2c_upgrade(Config::default(), viper_core::Instant::ZERO, up).unwrap();
     assert_eq!(conn.peer_settings().initial_window_size, 0x1000);
     assert_eq!(conn.peer_settings().max_concurrent_streams, Some(50));
-    let Some(Event::Request { stream_id: 1, head, end_stream: true }) = conn.poll_event() else {
+    let Some(Event::Request {
+        stream_id: 1,
+        head,
+        end_stream: true,
+    }) = conn.poll_event()
+    else {
         panic!()
     };
     assert_eq!(head.authority(), Some(&b"example.com"[..]));
     assert_eq!(head.path(), Some(&b"/index.html"[..]));
     assert_eq!(head.header(b"accept"), Some(&b"*/*"[..]));
-    assert_eq!(head.headers().count(), 1, "connection-specific fields dropped");
+    assert_eq!(
+        head.headers().count(),
+        1,
+        "connection-specific fields dropped"
+    );
     assert_eq!(conn.poll_event(), Some(Event::StreamEnded { stream_id: 1 }));
     // The client preface still follows; then the response goes out on stream 1.
     let mut c = Client::new(Config::default());
@@ -254,15 +342,27 @@ fn h2c_upgrade_hand_off() {
     c.conn.send_response(1, 200, &[], false).unwrap();
     c.conn.send_data(1, &[5u8; 5000], true).unwrap();
     c.pump();
-    assert_eq!(c.response_body(1).len(), 4096, "peer's INITIAL_WINDOW_SIZE from HTTP2-Settings");
+    assert_eq!(
+        c.response_body(1).len(),
+        4096,
+        "peer's INITIAL_WINDOW_SIZE from HTTP2-Settings"
+    );
 
-    let bad = H2cUpgrade { settings: &[0, 2, 0, 0, 0, 9], ..up };
+    let bad = H2cUpgrade {
+        settings: &[0, 2, 0, 0, 0, 9],
+        ..up
+    };
     assert_eq!(
         Connection::from_h2c_upgrade(Config::default(), viper_core::Instant::ZERO, bad).err(),
         Some(UpgradeError::InvalidSettings(ErrorCode::PROTOCOL_ERROR))
     );
-    let odd = H2cUpgrade { settings: &[0, 2, 0], ..up };
-    assert!(Connection::from_h2c_upgrade(Config::default(), viper_core::Instant::ZERO, odd).is_err());
+    let odd = H2cUpgrade {
+        settings: &[0, 2, 0],
+        ..up
+    };
+    assert!(
+        Connection::from_h2c_upgrade(Config::default(), viper_core::Instant::ZERO, odd).is_err()
+    );
 }
 
 #[test]
@@ -278,7 +378,10 @@ fn peer_reset_reported_and_buffers_freed() {
         remote: true
     }));
     assert_eq!(c.conn.buffered_send_bytes(), 0);
-    assert_eq!(c.conn.send_data(1, b"x", false), Err(SendError::UnknownStream));
+    assert_eq!(
+        c.conn.send_data(1, b"x", false),
+        Err(SendError::UnknownStream)
+    );
 }
 
 #[test]
@@ -299,6 +402,11 @@ fn padding_is_credited_back() {
         b.extend(raw(kind::DATA, flags::PADDED, 1, &pad));
     }
     c.feed(&b, Split::Whole);
-    assert_eq!(c.goaway().map(|g| g.0).filter(|c| *c != ErrorCode::ENHANCE_YOUR_CALM), None);
+    assert_eq!(
+        c.goaway()
+            .map(|g| g.0)
+            .filter(|c| *c != ErrorCode::ENHANCE_YOUR_CALM),
+        None
+    );
     assert_eq!(c.rst(1), None);
 }

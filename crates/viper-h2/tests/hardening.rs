@@ -9,7 +9,9 @@ use viper_h2::frame::{flags, kind, setting};
 use viper_h2::{Config, ErrorCode, Event};
 
 fn calm(c: &Client, reason: &str) {
-    let (code, why) = c.goaway().unwrap_or_else(|| panic!("no GOAWAY: {:?}", c.frames.len()));
+    let (code, why) = c
+        .goaway()
+        .unwrap_or_else(|| panic!("no GOAWAY: {:?}", c.frames.len()));
     assert_eq!(code, ErrorCode::ENHANCE_YOUR_CALM, "{why}");
     assert!(why.contains(reason), "{why}");
     assert!(c.conn.is_closed());
@@ -139,7 +141,12 @@ fn c3_continuation_flood_frame_count() {
         let mut c = Client::handshake(Config::default());
         let mut b = raw(kind::HEADERS, flags::END_STREAM, 1, &[0x82]);
         for _ in 0..1000 {
-            b.extend(raw(kind::CONTINUATION, 0, 1, &[0x40, 0x01, b'a', 0x01, b'b']));
+            b.extend(raw(
+                kind::CONTINUATION,
+                0,
+                1,
+                &[0x40, 0x01, b'a', 0x01, b'b'],
+            ));
         }
         c.feed(&b, split);
         calm(&c, "CONTINUATION");
@@ -217,7 +224,11 @@ fn c4_ping_flood_one_pending_pong() {
     let used = c.conn.receive(&flood);
     assert_eq!(used, 17);
     assert_eq!(c.conn.poll_transmit().unwrap().len(), 17);
-    assert_eq!(c.conn.receive(&flood[used..]), 17, "one more after the PONG was written");
+    assert_eq!(
+        c.conn.receive(&flood[used..]),
+        17,
+        "one more after the PONG was written"
+    );
 }
 
 #[test]
@@ -259,7 +270,12 @@ fn c5_empty_headers_flood() {
             let mut id = 1;
             for _ in 0..40 {
                 b.extend(raw(kind::HEADERS, flags::END_STREAM, id, &[]));
-                b.extend(raw(kind::CONTINUATION, flags::END_HEADERS, id, &[0x82, 0x86, 0x84]));
+                b.extend(raw(
+                    kind::CONTINUATION,
+                    flags::END_HEADERS,
+                    id,
+                    &[0x82, 0x86, 0x84],
+                ));
                 id += 2;
             }
             let _ = c;
@@ -307,7 +323,12 @@ fn c6_hpack_bomb_list_size_answers_431_and_survives() {
         block.extend_from_slice(&[0x7f, 0xa1, 0x1e]); // 4000 = 127 + 3873
         block.extend(std::iter::repeat_n(b'v', 4000));
         block.extend(std::iter::repeat_n(0xbe, 20)); // index 62: the new entry
-        let b = raw(kind::HEADERS, flags::END_HEADERS | flags::END_STREAM, 1, &block);
+        let b = raw(
+            kind::HEADERS,
+            flags::END_HEADERS | flags::END_STREAM,
+            1,
+            &block,
+        );
         assert!(b.len() < 4200, "block is small: {}", b.len());
         let _ = &mut c;
         c.feed(&b, split);
@@ -325,18 +346,37 @@ fn c6_hpack_bomb_of_one_byte_references_hits_count_limit() {
     for split in SPLITS {
         let mut c = Client::handshake(Config::default());
         // A tiny dynamic entry, then thousands of 1-byte references to it.
-        let mut block = c.block_for(&[(":method", "GET"), (":scheme", "http"), (":path", "/"), ("a", "")]);
+        let mut block = c.block_for(&[
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":path", "/"),
+            ("a", ""),
+        ]);
         block.extend(std::iter::repeat_n(0xbe, 5000)); // index 62 = "a: "
-        let b = raw(kind::HEADERS, flags::END_HEADERS | flags::END_STREAM, 1, &block[..5000.min(block.len())]);
+        let b = raw(
+            kind::HEADERS,
+            flags::END_HEADERS | flags::END_STREAM,
+            1,
+            &block[..5000.min(block.len())],
+        );
         let _ = b;
         let b = {
             let mut v = Vec::new();
             let mut chunks = block.chunks(16_000).peekable();
             let first = chunks.next().unwrap();
-            let fl = flags::END_STREAM | if chunks.peek().is_none() { flags::END_HEADERS } else { 0 };
+            let fl = flags::END_STREAM
+                | if chunks.peek().is_none() {
+                    flags::END_HEADERS
+                } else {
+                    0
+                };
             v.extend(raw(kind::HEADERS, fl, 1, first));
             while let Some(ch) = chunks.next() {
-                let fl = if chunks.peek().is_none() { flags::END_HEADERS } else { 0 };
+                let fl = if chunks.peek().is_none() {
+                    flags::END_HEADERS
+                } else {
+                    0
+                };
                 v.extend(raw(kind::CONTINUATION, fl, 1, ch));
             }
             v
@@ -415,7 +455,8 @@ fn c7_dribbled_window_keeps_connection_alive() {
     c.conn.send_data(1, b"abcdef", true).unwrap();
     c.pump();
     for i in 1..=6u64 {
-        c.conn.handle_timeout(viper_core::Instant::from_millis(i * 20_000));
+        c.conn
+            .handle_timeout(viper_core::Instant::from_millis(i * 20_000));
         c.feed(&window_update(1, 1), Split::Whole);
     }
     assert_eq!(c.response_body(1), b"abcdef");

@@ -9,11 +9,19 @@ use viper_h2::{Config, ErrorCode, Event};
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn req(id: u32, block: &[u8]) -> Vec<u8> {
-    raw(kind::HEADERS, flags::END_HEADERS | flags::END_STREAM, id, block)
+    raw(
+        kind::HEADERS,
+        flags::END_HEADERS | flags::END_STREAM,
+        id,
+        block,
+    )
 }
 
 fn heads(c: &Client) -> Vec<Vec<(String, String)>> {
@@ -50,7 +58,11 @@ fn run_sequence(blocks: &[&str]) {
         let f = |v: &[(String, String)], n: &str| v.iter().find(|x| x.0 == n).map(|x| x.1.clone());
         assert_eq!(f(&h[0], ":authority").as_deref(), Some("www.example.com"));
         assert_eq!(f(&h[1], "cache-control").as_deref(), Some("no-cache"));
-        assert_eq!(f(&h[1], ":authority").as_deref(), Some("www.example.com"), "dynamic table entry reused");
+        assert_eq!(
+            f(&h[1], ":authority").as_deref(),
+            Some("www.example.com"),
+            "dynamic table entry reused"
+        );
         assert_eq!(f(&h[2], ":path").as_deref(), Some("/index.html"));
         assert_eq!(f(&h[2], "custom-key").as_deref(), Some("custom-value"));
         assert_eq!(f(&h[2], ":scheme").as_deref(), Some("https"));
@@ -79,7 +91,11 @@ fn compression_error(block: Vec<u8>) {
     for split in SPLITS {
         let mut c = Client::handshake(Config::default());
         c.feed(&req(1, &block), split);
-        assert_eq!(c.goaway().map(|g| g.0), Some(ErrorCode::COMPRESSION_ERROR), "{block:02x?}");
+        assert_eq!(
+            c.goaway().map(|g| g.0),
+            Some(ErrorCode::COMPRESSION_ERROR),
+            "{block:02x?}"
+        );
     }
 }
 
@@ -119,7 +135,9 @@ fn s5_2_huffman_padding_not_eos_prefix() {
 #[test]
 fn s5_2_huffman_eos_in_string() {
     // 30 one-bits encode EOS.
-    compression_error(vec![0x82, 0x86, 0x84, 0x00, 0x01, b'a', 0x84, 0xff, 0xff, 0xff, 0xff]);
+    compression_error(vec![
+        0x82, 0x86, 0x84, 0x00, 0x01, b'a', 0x84, 0xff, 0xff, 0xff, 0xff,
+    ]);
 }
 
 #[test]
@@ -135,7 +153,9 @@ fn s7_1_3_never_indexed_is_reported_sensitive() {
     let mut block = vec![0x82, 0x86, 0x84, 0x1f, 0x08, 0x06];
     block.extend_from_slice(b"secret");
     c.feed(&req(1, &block), Split::Whole);
-    let Event::Request { head, .. } = &c.events[0] else { panic!() };
+    let Event::Request { head, .. } = &c.events[0] else {
+        panic!()
+    };
     let f = head.headers().next().unwrap();
     assert_eq!(f.name, b"authorization");
     assert!(f.sensitive);
@@ -181,7 +201,12 @@ fn responses_decode_with_an_independent_decoder() {
         c.feed(&g, Split::Whole);
         let v = format!("value-{}", i % 3);
         c.conn
-            .send_response(id, 200, &[(b"x-rep", v.as_bytes()), (b"server", b"viper")], true)
+            .send_response(
+                id,
+                200,
+                &[(b"x-rep", v.as_bytes()), (b"server", b"viper")],
+                true,
+            )
             .unwrap();
     }
     c.pump(); // Client::decode panics on any bad block.

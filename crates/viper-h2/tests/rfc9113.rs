@@ -13,13 +13,14 @@ fn conn_error(build: &Build, code: ErrorCode) {
         let mut c = Client::handshake(Config::default());
         let b = build(&mut c);
         c.feed(&b, split);
-        let (got, why) = c.goaway().unwrap_or_else(|| panic!("no GOAWAY ({split:?}): {:?}", c.frames));
+        let (got, why) = c
+            .goaway()
+            .unwrap_or_else(|| panic!("no GOAWAY ({split:?}): {:?}", c.frames));
         assert_eq!(got, code, "{split:?}: {why}");
         assert!(c.conn.is_closed());
-        assert!(c
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::ConnectionTerminated { error_code, .. } if *error_code == code)));
+        assert!(c.events.iter().any(
+            |e| matches!(e, Event::ConnectionTerminated { error_code, .. } if *error_code == code)
+        ));
     }
 }
 
@@ -49,7 +50,11 @@ fn no_error(build: &Build) -> Client {
     let b = build(&mut c);
     c.feed(&b, Split::Bytes);
     assert_eq!(c.goaway(), None);
-    assert!(!c.frames.iter().any(|f| f.is(kind::RST_STREAM)), "{:?}", c.frames);
+    assert!(
+        !c.frames.iter().any(|f| f.is(kind::RST_STREAM)),
+        "{:?}",
+        c.frames
+    );
     c
 }
 
@@ -106,7 +111,10 @@ mod s3_starting {
         let g = c.get(1, "/");
         b.extend(g);
         c.feed(&b, Split::Bytes);
-        assert!(c.frames.iter().any(|f| f.is(kind::SETTINGS) && f.flags & flags::ACK != 0));
+        assert!(c
+            .frames
+            .iter()
+            .any(|f| f.is(kind::SETTINGS) && f.flags & flags::ACK != 0));
         assert_eq!(c.requests(), vec![1]);
         assert!(c.events.contains(&Event::SettingsAcknowledged));
         assert_eq!(c.conn.peer_settings().initial_window_size, 1000);
@@ -163,7 +171,14 @@ mod s4_frames {
     fn s4_3_invalid_header_block_is_compression_error() {
         // Index 70 does not exist (static table has 61 entries, dynamic is empty).
         conn_error(
-            &|_| raw(kind::HEADERS, flags::END_HEADERS | flags::END_STREAM, 1, &[0xc6]),
+            &|_| {
+                raw(
+                    kind::HEADERS,
+                    flags::END_HEADERS | flags::END_STREAM,
+                    1,
+                    &[0xc6],
+                )
+            },
             ErrorCode::COMPRESSION_ERROR,
         );
     }
@@ -249,7 +264,11 @@ mod s5_1_stream_states {
         c.feed(&rst(1, ErrorCode::CANCEL), Split::Whole);
         assert!(c.events.iter().any(|e| matches!(
             e,
-            Event::StreamReset { stream_id: 1, remote: true, .. }
+            Event::StreamReset {
+                stream_id: 1,
+                remote: true,
+                ..
+            }
         )));
         assert_eq!(c.goaway(), None);
     }
@@ -323,7 +342,11 @@ mod s5_1_stream_states {
         c.frames.clear();
         c.feed(&data(1, &[1u8; 100], false), Split::Whole);
         c.feed(&window_update(1, 5), Split::Whole);
-        assert!(c.frames.iter().all(|f| !f.is(kind::RST_STREAM)), "{:?}", c.frames);
+        assert!(
+            c.frames.iter().all(|f| !f.is(kind::RST_STREAM)),
+            "{:?}",
+            c.frames
+        );
         c.assert_alive(3);
     }
 }
@@ -387,10 +410,10 @@ mod s5_1_2_concurrency {
         let mut c = Client::new(Config::default());
         c.pump();
         let s = &c.frames[0];
-        let has = s
-            .payload
-            .chunks(6)
-            .any(|e| e[..2] == setting::MAX_CONCURRENT_STREAMS.to_be_bytes() && e[2..] == 100u32.to_be_bytes());
+        let has = s.payload.chunks(6).any(|e| {
+            e[..2] == setting::MAX_CONCURRENT_STREAMS.to_be_bytes()
+                && e[2..] == 100u32.to_be_bytes()
+        });
         assert!(has);
     }
 }
@@ -477,7 +500,12 @@ mod s6_1_data {
         conn_error(
             &|c| {
                 let mut b = c.post(1, "/");
-                b.extend(raw(kind::DATA, flags::PADDED | flags::END_STREAM, 1, &[6, b'a', b'b']));
+                b.extend(raw(
+                    kind::DATA,
+                    flags::PADDED | flags::END_STREAM,
+                    1,
+                    &[6, b'a', b'b'],
+                ));
                 b
             },
             ErrorCode::PROTOCOL_ERROR,
@@ -518,7 +546,14 @@ mod s6_2_headers {
     #[test]
     fn headers_invalid_pad_length() {
         conn_error(
-            &|_| raw(kind::HEADERS, flags::END_HEADERS | flags::PADDED, 1, &[9, 0x82]),
+            &|_| {
+                raw(
+                    kind::HEADERS,
+                    flags::END_HEADERS | flags::PADDED,
+                    1,
+                    &[9, 0x82],
+                )
+            },
             ErrorCode::PROTOCOL_ERROR,
         );
     }
@@ -566,7 +601,11 @@ mod s6_3_priority {
     }
     #[test]
     fn priority_wrong_length() {
-        stream_error(&|_| raw(kind::PRIORITY, 0, 1, &[0, 0, 0, 0]), 1, ErrorCode::FRAME_SIZE_ERROR);
+        stream_error(
+            &|_| raw(kind::PRIORITY, 0, 1, &[0, 0, 0, 0]),
+            1,
+            ErrorCode::FRAME_SIZE_ERROR,
+        );
     }
 }
 
@@ -593,19 +632,31 @@ mod s6_5_settings {
     use super::*;
     #[test]
     fn ack_with_payload() {
-        conn_error(&|_| raw(kind::SETTINGS, flags::ACK, 0, &[0; 6]), ErrorCode::FRAME_SIZE_ERROR);
+        conn_error(
+            &|_| raw(kind::SETTINGS, flags::ACK, 0, &[0; 6]),
+            ErrorCode::FRAME_SIZE_ERROR,
+        );
     }
     #[test]
     fn on_stream() {
-        conn_error(&|_| raw(kind::SETTINGS, 0, 1, &[]), ErrorCode::PROTOCOL_ERROR);
+        conn_error(
+            &|_| raw(kind::SETTINGS, 0, 1, &[]),
+            ErrorCode::PROTOCOL_ERROR,
+        );
     }
     #[test]
     fn length_not_multiple_of_6() {
-        conn_error(&|_| raw(kind::SETTINGS, 0, 0, &[0, 3, 0, 0, 0]), ErrorCode::FRAME_SIZE_ERROR);
+        conn_error(
+            &|_| raw(kind::SETTINGS, 0, 0, &[0, 3, 0, 0, 0]),
+            ErrorCode::FRAME_SIZE_ERROR,
+        );
     }
     #[test]
     fn s6_5_2_enable_push_invalid() {
-        conn_error(&|_| settings(&[(setting::ENABLE_PUSH, 2)]), ErrorCode::PROTOCOL_ERROR);
+        conn_error(
+            &|_| settings(&[(setting::ENABLE_PUSH, 2)]),
+            ErrorCode::PROTOCOL_ERROR,
+        );
     }
     #[test]
     fn s6_5_2_initial_window_too_large() {
@@ -616,7 +667,10 @@ mod s6_5_settings {
     }
     #[test]
     fn s6_5_2_max_frame_size_too_small_or_large() {
-        conn_error(&|_| settings(&[(setting::MAX_FRAME_SIZE, 16_383)]), ErrorCode::PROTOCOL_ERROR);
+        conn_error(
+            &|_| settings(&[(setting::MAX_FRAME_SIZE, 16_383)]),
+            ErrorCode::PROTOCOL_ERROR,
+        );
         conn_error(
             &|_| settings(&[(setting::MAX_FRAME_SIZE, 16_777_216)]),
             ErrorCode::PROTOCOL_ERROR,
@@ -625,7 +679,10 @@ mod s6_5_settings {
     #[test]
     fn s6_5_2_unknown_setting_ignored() {
         let c = no_error(&|_| settings(&[(0xff, 7)]));
-        assert!(c.frames.iter().any(|f| f.is(kind::SETTINGS) && f.flags == flags::ACK));
+        assert!(c
+            .frames
+            .iter()
+            .any(|f| f.is(kind::SETTINGS) && f.flags == flags::ACK));
     }
     #[test]
     fn s6_5_3_ack_sent_and_values_applied_in_order() {
@@ -637,7 +694,10 @@ mod s6_5_settings {
             ])
         });
         assert_eq!(c.conn.peer_settings().max_frame_size, 30_000);
-        assert!(c.frames.iter().any(|f| f.is(kind::SETTINGS) && f.flags == flags::ACK));
+        assert!(c
+            .frames
+            .iter()
+            .any(|f| f.is(kind::SETTINGS) && f.flags == flags::ACK));
     }
     #[test]
     fn s6_5_3_settings_timeout() {
@@ -657,10 +717,16 @@ mod s6_5_settings {
             b.extend(c.get(1, "/"));
             b
         });
-        c.conn.send_response(1, 200, &[(b"x-a", b"b")], true).unwrap();
+        c.conn
+            .send_response(1, 200, &[(b"x-a", b"b")], true)
+            .unwrap();
         c.pump();
         let h = c.frames.iter().find(|f| f.is(kind::HEADERS)).unwrap();
-        assert_eq!(h.payload[0] & 0xe0, 0x20, "starts with a dynamic table size update");
+        assert_eq!(
+            h.payload[0] & 0xe0,
+            0x20,
+            "starts with a dynamic table size update"
+        );
     }
 }
 
@@ -680,11 +746,17 @@ mod s6_7_ping {
     }
     #[test]
     fn ping_on_stream() {
-        conn_error(&|_| raw(kind::PING, 0, 1, &[0; 8]), ErrorCode::PROTOCOL_ERROR);
+        conn_error(
+            &|_| raw(kind::PING, 0, 1, &[0; 8]),
+            ErrorCode::PROTOCOL_ERROR,
+        );
     }
     #[test]
     fn ping_wrong_length() {
-        conn_error(&|_| raw(kind::PING, 0, 0, &[0; 6]), ErrorCode::FRAME_SIZE_ERROR);
+        conn_error(
+            &|_| raw(kind::PING, 0, 0, &[0; 6]),
+            ErrorCode::FRAME_SIZE_ERROR,
+        );
     }
     #[test]
     fn our_ping_acknowledged() {
@@ -693,7 +765,9 @@ mod s6_7_ping {
         c.pump();
         assert!(c.frames.iter().any(|f| f.is(kind::PING) && f.flags == 0));
         c.feed(&raw(kind::PING, flags::ACK, 0, b"abcdefgh"), Split::Whole);
-        assert!(c.events.contains(&Event::PingAcknowledged { data: *b"abcdefgh" }));
+        assert!(c
+            .events
+            .contains(&Event::PingAcknowledged { data: *b"abcdefgh" }));
     }
 }
 
@@ -701,7 +775,10 @@ mod s6_8_goaway {
     use super::*;
     #[test]
     fn goaway_on_stream() {
-        conn_error(&|_| raw(kind::GOAWAY, 0, 1, &[0; 8]), ErrorCode::PROTOCOL_ERROR);
+        conn_error(
+            &|_| raw(kind::GOAWAY, 0, 1, &[0; 8]),
+            ErrorCode::PROTOCOL_ERROR,
+        );
     }
     #[test]
     fn graceful_shutdown_two_step() {
@@ -710,10 +787,21 @@ mod s6_8_goaway {
         c.feed(&p, Split::Whole);
         c.conn.graceful_shutdown();
         c.pump();
-        let g: Vec<_> = c.frames.iter().filter(|f| f.is(kind::GOAWAY)).cloned().collect();
+        let g: Vec<_> = c
+            .frames
+            .iter()
+            .filter(|f| f.is(kind::GOAWAY))
+            .cloned()
+            .collect();
         assert_eq!(g.len(), 1);
         assert_eq!(&g[0].payload[..4], &0x7fff_ffffu32.to_be_bytes());
-        let ping = c.frames.iter().find(|f| f.is(kind::PING)).unwrap().payload.clone();
+        let ping = c
+            .frames
+            .iter()
+            .find(|f| f.is(kind::PING))
+            .unwrap()
+            .payload
+            .clone();
         // A stream opened before the PING round trip is still served.
         let p3 = c.post(3, "/");
         c.feed(&p3, Split::Whole);
@@ -721,10 +809,19 @@ mod s6_8_goaway {
         let p5 = c.post(5, "/");
         ack.extend(p5);
         c.feed(&ack, Split::Whole);
-        let g: Vec<_> = c.frames.iter().filter(|f| f.is(kind::GOAWAY)).cloned().collect();
+        let g: Vec<_> = c
+            .frames
+            .iter()
+            .filter(|f| f.is(kind::GOAWAY))
+            .cloned()
+            .collect();
         assert_eq!(g.len(), 2);
         assert_eq!(&g[1].payload[..4], &3u32.to_be_bytes());
-        assert_eq!(c.requests(), vec![1, 3], "stream 5 is beyond last-stream-id");
+        assert_eq!(
+            c.requests(),
+            vec![1, 3],
+            "stream 5 is beyond last-stream-id"
+        );
         assert!(!c.conn.is_closed());
         for id in [1, 3] {
             c.feed(&data(id, b"body", true), Split::Whole);
@@ -736,7 +833,10 @@ mod s6_8_goaway {
         assert_eq!(c.response_body(3), b"done");
         assert!(c.events.iter().any(|e| matches!(
             e,
-            Event::ConnectionTerminated { error_code: ErrorCode::NO_ERROR, .. }
+            Event::ConnectionTerminated {
+                error_code: ErrorCode::NO_ERROR,
+                ..
+            }
         )));
     }
     #[test]
@@ -785,7 +885,10 @@ mod s6_9_window_update {
     }
     #[test]
     fn wrong_length() {
-        conn_error(&|_| raw(kind::WINDOW_UPDATE, 0, 0, &[0, 0, 1]), ErrorCode::FRAME_SIZE_ERROR);
+        conn_error(
+            &|_| raw(kind::WINDOW_UPDATE, 0, 0, &[0, 0, 1]),
+            ErrorCode::FRAME_SIZE_ERROR,
+        );
     }
     #[test]
     fn s6_9_1_connection_overflow() {
@@ -832,12 +935,18 @@ mod s6_9_window_update {
         assert_eq!(c.conn.send_data(1, &[1u8; 60_000], false).unwrap(), 60_000);
         c.pump();
         assert_eq!(c.conn.stream_send_window(1), Some(5_535));
-        c.feed(&settings(&[(setting::INITIAL_WINDOW_SIZE, 1_000)]), Split::Whole);
+        c.feed(
+            &settings(&[(setting::INITIAL_WINDOW_SIZE, 1_000)]),
+            Split::Whole,
+        );
         assert_eq!(c.conn.stream_send_window(1), Some(1_000 - 60_000));
         c.conn.send_data(1, &[2u8; 10], true).unwrap();
         c.frames.clear();
         c.pump();
-        assert!(!c.frames.iter().any(|f| f.is(kind::DATA)), "negative window blocks");
+        assert!(
+            !c.frames.iter().any(|f| f.is(kind::DATA)),
+            "negative window blocks"
+        );
         c.feed(&window_update(1, 59_010), Split::Whole);
         let d: Vec<_> = c.frames.iter().filter(|f| f.is(kind::DATA)).collect();
         assert_eq!(d.len(), 1);
@@ -913,7 +1022,11 @@ mod s8_http_semantics {
     use super::*;
 
     fn malformed(fields: Vec<(&'static str, &'static str)>) {
-        stream_error(&move |c| c.headers(1, &fields, true), 1, ErrorCode::PROTOCOL_ERROR);
+        stream_error(
+            &move |c| c.headers(1, &fields, true),
+            1,
+            ErrorCode::PROTOCOL_ERROR,
+        );
     }
 
     #[test]
@@ -1035,7 +1148,10 @@ mod s8_http_semantics {
     #[test]
     fn s8_3_1_request_fields_delivered() {
         let c = no_error(&|c| c.headers(1, &with(&[("accept", "*/*"), ("cookie", "a=b")]), true));
-        let Event::Request { head, end_stream, .. } = &c.events[0] else {
+        let Event::Request {
+            head, end_stream, ..
+        } = &c.events[0]
+        else {
             panic!("{:?}", c.events)
         };
         assert!(*end_stream);
@@ -1048,16 +1164,26 @@ mod s8_http_semantics {
     }
     #[test]
     fn s8_5_connect() {
-        let c = no_error(&|c| c.headers(1, &[(":method", "CONNECT"), (":authority", "h:443")], false));
+        let c =
+            no_error(&|c| c.headers(1, &[(":method", "CONNECT"), (":authority", "h:443")], false));
         assert_eq!(c.requests(), vec![1]);
-        malformed(vec![(":method", "CONNECT"), (":authority", "h:443"), (":path", "/")]);
+        malformed(vec![
+            (":method", "CONNECT"),
+            (":authority", "h:443"),
+            (":path", "/"),
+        ]);
     }
     #[test]
     fn s8_4_push_promise_from_client() {
         conn_error(
             &|c| {
                 let mut b = c.post(1, "/");
-                b.extend(raw(kind::PUSH_PROMISE, flags::END_HEADERS, 1, &[0, 0, 0, 2, 0x82]));
+                b.extend(raw(
+                    kind::PUSH_PROMISE,
+                    flags::END_HEADERS,
+                    1,
+                    &[0, 0, 0, 2, 0x82],
+                ));
                 b
             },
             ErrorCode::PROTOCOL_ERROR,

@@ -372,7 +372,12 @@ pub fn raw(k: u8, fl: u8, id: u32, payload: &[u8]) -> Vec<u8> {
 }
 
 pub fn data(id: u32, bytes: &[u8], end: bool) -> Vec<u8> {
-    raw(kind::DATA, if end { flags::END_STREAM } else { 0 }, id, bytes)
+    raw(
+        kind::DATA,
+        if end { flags::END_STREAM } else { 0 },
+        id,
+        bytes,
+    )
 }
 
 pub fn rst(id: u32, code: ErrorCode) -> Vec<u8> {

@@ -55,6 +55,7 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
     let mut pending: Vec<u8> = Vec::new();
     // Read until we know whether this is a preface or an HTTP/1.1 request.
     let deadline = StdInstant::now() + Duration::from_secs(10);
+    let mut wait_for_client = false;
     let mut conn = loop {
         if StdInstant::now() > deadline {
             return Ok(());
@@ -112,6 +113,9 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
                     b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n",
                 )?;
                 pending.drain(..len);
+                // curl 7.88 cannot take much data glued to the 101 response: wait for
+                // the client preface before writing HTTP/2 frames.
+                wait_for_client = true;
                 break c;
             }
             Ok(httparse::Status::Partial) if pending.len() < 16 * 1024 => continue,
@@ -141,7 +145,13 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
                         if a.off == a.out.len() {
                             if a.send_trailers {
                                 let t = a.body.len().to_string();
-                                let _ = conn.send_trailers(*id, &[(b"x-body-len", t.as_bytes()), (b"x-trailers-in", a.trailers_in.to_string().as_bytes())]);
+                                let _ = conn.send_trailers(
+                                    *id,
+                                    &[
+                                        (b"x-body-len", t.as_bytes()),
+                                        (b"x-trailers-in", a.trailers_in.to_string().as_bytes()),
+                                    ],
+                                );
                             }
                             a.off = usize::MAX; // done
                         }
@@ -152,7 +162,11 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
         }
         apps.retain(|_, a| a.off != usize::MAX);
         // Output.
-        while let Some(b) = conn.poll_transmit() {
+        while let Some(b) = if wait_for_client {
+            None
+        } else {
+            conn.poll_transmit()
+        } {
             sock.write_all(b)?;
             idle_since = StdInstant::now();
         }
@@ -171,6 +185,7 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
             Ok(0) => return Ok(()),
             Ok(n) => {
                 pending.extend_from_slice(&buf[..n]);
+                wait_for_client = false;
                 idle_since = StdInstant::now();
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
@@ -181,26 +196,42 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
 
 fn handle(conn: &mut Connection, apps: &mut HashMap<u32, App>, ev: Event) {
     match ev {
-        Event::Request { stream_id, head, .. } => {
+        Event::Request {
+            stream_id, head, ..
+        } => {
             let path = String::from_utf8_lossy(head.path().unwrap_or(b"/")).into_owned();
-            apps.insert(stream_id, App { path, ..App::default() });
+            apps.insert(
+                stream_id,
+                App {
+                    path,
+                    ..App::default()
+                },
+            );
         }
-        Event::Data { stream_id, data, .. } => {
+        Event::Data {
+            stream_id, data, ..
+        } => {
             if let Some(a) = apps.get_mut(&stream_id) {
                 if a.path.starts_with("/echo") && a.body.len() < 64 << 20 {
                     a.body.extend_from_slice(&data);
                 } else {
-                    a.body.resize(a.body.len().saturating_add(data.len()).min(64 << 20), 0);
+                    a.body
+                        .resize(a.body.len().saturating_add(data.len()).min(64 << 20), 0);
                 }
             }
         }
-        Event::Trailers { stream_id, trailers } => {
+        Event::Trailers {
+            stream_id,
+            trailers,
+        } => {
             if let Some(a) = apps.get_mut(&stream_id) {
                 a.trailers_in = trailers.len();
             }
         }
         Event::StreamEnded { stream_id } => {
-            let Some(a) = apps.get_mut(&stream_id) else { return };
+            let Some(a) = apps.get_mut(&stream_id) else {
+                return;
+            };
             let (status, body, trailers): (u16, Vec<u8>, bool) = if a.path == "/" {
                 (200, b"hello h2\n".to_vec(), false)
             } else if a.path.starts_with("/echo") {
@@ -218,7 +249,15 @@ fn handle(conn: &mut Connection, apps: &mut HashMap<u32, App>, ev: Event) {
                 a.body = body.clone();
             }
             let ok = conn
-                .send_response(stream_id, status, &[(b"content-type", b"application/octet-stream"), (b"content-length", len.as_bytes())], false)
+                .send_response(
+                    stream_id,
+                    status,
+                    &[
+                        (b"content-type", b"application/octet-stream"),
+                        (b"content-length", len.as_bytes()),
+                    ],
+                    false,
+                )
                 .is_ok();
             a.out = body;
             a.off = if ok { 0 } else { usize::MAX };
