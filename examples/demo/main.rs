@@ -56,7 +56,10 @@ async fn events(req: Request, _s: Arc<Demo>) -> Response {
         .last_event_id()
         .and_then(|v| v.parse().ok())
         .map_or(0, |n: u64| n + 1);
-    let every = req.query_as::<u64>("interval_ms").unwrap_or(1000).clamp(10, 60_000);
+    let every = req
+        .query_as::<u64>("interval_ms")
+        .unwrap_or(1000)
+        .clamp(10, 60_000);
     let count = req.query_as::<u64>("count");
     Response::sse(move |tx| async move {
         let mut n = start;
@@ -64,7 +67,9 @@ async fn events(req: Request, _s: Arc<Demo>) -> Response {
             // A deterministic "sensor": a slow sine wave.
             let value = 20.0 + 5.0 * ((n as f64) / 10.0).sin();
             let data = serde_json::json!({ "seq": n, "celsius": (value * 100.0).round() / 100.0 });
-            let msg = SseMessage::data(data.to_string()).event("reading").id(n.to_string());
+            let msg = SseMessage::data(data.to_string())
+                .event("reading")
+                .id(n.to_string());
             if tx.send(msg).await.is_err() {
                 return;
             }

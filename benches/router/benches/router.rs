@@ -113,7 +113,8 @@ fn fixture() -> Fixture {
     let mut requests = Vec::new();
     let mut id = 0;
     for (ep, r) in routes.iter().enumerate() {
-        mr.insert(to_matchit(r.pattern), ep).expect("matchit insert");
+        mr.insert(to_matchit(r.pattern), ep)
+            .expect("matchit insert");
         let mut per = [None; 9];
         for &m in &r.methods {
             viper.insert(m, r.pattern, id).expect("viper insert");
@@ -138,7 +139,10 @@ fn fixture() -> Fixture {
         assert_eq!(Some(v), matchit_lookup(&f, *m, path), "{m} {path}");
     }
     for path in MISSES {
-        assert!(matches!(f.viper.lookup(Method::Get, path), Match::NotFound), "{path}");
+        assert!(
+            matches!(f.viper.lookup(Method::Get, path), Match::NotFound),
+            "{path}"
+        );
         assert_eq!(matchit_lookup(&f, Method::Get, path), None, "{path}");
     }
     println!(

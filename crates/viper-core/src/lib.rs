@@ -138,12 +138,18 @@ mod tests {
     fn arithmetic_saturates() {
         assert_eq!(Instant::MAX + Duration::from_secs(1), Instant::MAX);
         assert_eq!(Instant::ZERO - Duration::from_secs(1), Instant::ZERO);
-        assert_eq!(Instant::from_millis(5) - Instant::from_millis(9), Duration::ZERO);
+        assert_eq!(
+            Instant::from_millis(5) - Instant::from_millis(9),
+            Duration::ZERO
+        );
         assert_eq!(
             Instant::from_millis(9).checked_duration_since(Instant::from_millis(5)),
             Some(Duration::from_millis(4))
         );
-        assert_eq!(Instant::from_millis(5).checked_duration_since(Instant::from_millis(9)), None);
+        assert_eq!(
+            Instant::from_millis(5).checked_duration_since(Instant::from_millis(9)),
+            None
+        );
         assert_eq!(Instant::ZERO.checked_add(Duration::MAX), None);
         assert_eq!(Instant::from_millis(u64::MAX), Instant::MAX);
     }

@@ -613,3 +613,14 @@ fn debug_lists_routes() {
     r.insert(Get, "/a", ()).unwrap();
     assert_eq!(format!("{r:?}"), "[GET /a]");
 }
+
+#[test]
+fn lookup_result_stays_small() {
+    // The whole result lives on the caller's stack; keep it within three cache lines.
+    let size = std::mem::size_of::<Match<'_, '_, u32>>();
+    println!(
+        "Match: {size} bytes, Params: {} bytes",
+        std::mem::size_of::<viper_router::Params<'_, '_>>()
+    );
+    assert!(size <= 192, "{size}");
+}

@@ -327,7 +327,11 @@ impl<'a> Lexer<'a> {
             if depth == 0 {
                 let closer = if rest.starts_with(close) {
                     Some((None, 2))
-                } else if rest.len() >= 3 && rest[1..].starts_with(close) {
+                } else if rest
+                    .as_bytes()
+                    .get(1..)
+                    .is_some_and(|b| b.starts_with(close.as_bytes()))
+                {
                     match rest.as_bytes()[0] {
                         b'-' => Some((Some(b'-'), 3)),
                         b'+' if kind == Kind::Block => Some((Some(b'+'), 3)),

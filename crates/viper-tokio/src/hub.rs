@@ -80,6 +80,9 @@ impl Hub {
 
     /// Members dropped so far because their queue was full.
     pub fn dropped_slow(&self) -> u64 {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).dropped_slow
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .dropped_slow
     }
 }

@@ -5,8 +5,7 @@ mod hub;
 mod server;
 
 pub use app::{
-    App, BodySender, BoxFuture, Handler, Param, Request, Response, SseMessage, SseSender,
-    WsSession,
+    App, BodySender, BoxFuture, Handler, Param, Request, Response, SseMessage, SseSender, WsSession,
 };
 pub use hub::Hub;
 pub use server::{run, serve, shutdown_signal, ServerConfig, SharedStats};

@@ -636,13 +636,11 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                 Err(CoreError::InvalidHeader) | Ok(()) => {}
                 Err(_) => remove = true,
             },
-            Item::Ws(Some(WsOut::Msg(m))) => {
-                match self.conn.ws_send(id, &m) {
-                    Err(CoreError::WouldBlock) => pending = Some(Pending::Ws(m)),
-                    Ok(()) => {}
-                    Err(_) => remove = true,
-                }
-            }
+            Item::Ws(Some(WsOut::Msg(m))) => match self.conn.ws_send(id, &m) {
+                Err(CoreError::WouldBlock) => pending = Some(Pending::Ws(m)),
+                Ok(()) => {}
+                Err(_) => remove = true,
+            },
             Item::Ws(Some(WsOut::Close(code, reason))) => {
                 let _ = self.conn.ws_close(id, code, &reason);
             }

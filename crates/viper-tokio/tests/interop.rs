@@ -14,7 +14,9 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 fn curl(args: &[&str]) -> String {
     let out = run_bounded(
-        Command::new("curl").args(["-sS", "--max-time", "10"]).args(args),
+        Command::new("curl")
+            .args(["-sS", "--max-time", "10"])
+            .args(args),
         LIMIT,
     );
     assert!(
@@ -43,7 +45,12 @@ fn curl_h1_h2c_prior_knowledge_and_upgrade() {
         "Hello, world!|1.1|1\n{\"id\":42,\"verbose\":true}|1.1|0\n"
     );
     // h2c prior knowledge.
-    let out = curl(&["--http2-prior-knowledge", "-w", "|%{http_version}", &s.url("/items/7")]);
+    let out = curl(&[
+        "--http2-prior-knowledge",
+        "-w",
+        "|%{http_version}",
+        &s.url("/items/7"),
+    ]);
     assert_eq!(out, "{\"id\":7,\"verbose\":false}|2");
     // h2c upgrade from HTTP/1.1.
     let out = curl(&["--http2", "-v", &s.url("/hello")]);
@@ -56,28 +63,52 @@ fn curl_h1_h2c_prior_knowledge_and_upgrade() {
     assert!(err.contains("101 Switching Protocols"), "{err}");
     assert!(err.contains("HTTP/2 200"), "{err}");
     // Request body (chunked upload) and streamed response over both protocols.
-    let out = curl(&["-H", "Transfer-Encoding: chunked", "--data-binary", "ping-body", &s.url("/echo")]);
+    let out = curl(&[
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data-binary",
+        "ping-body",
+        &s.url("/echo"),
+    ]);
     assert_eq!(out, "ping-body");
-    let out = curl(&["--http2-prior-knowledge", "--data-binary", "h2-body", &s.url("/echo")]);
+    let out = curl(&[
+        "--http2-prior-knowledge",
+        "--data-binary",
+        "h2-body",
+        &s.url("/echo"),
+    ]);
     assert_eq!(out, "h2-body");
-    assert_eq!(curl(&[&s.url("/stream")]), "chunk0;chunk1;chunk2;chunk3;chunk4;");
+    assert_eq!(
+        curl(&[&s.url("/stream")]),
+        "chunk0;chunk1;chunk2;chunk3;chunk4;"
+    );
     assert_eq!(
         curl(&["--http2-prior-knowledge", &s.url("/stream")]),
         "chunk0;chunk1;chunk2;chunk3;chunk4;"
     );
     // SSE with Last-Event-ID.
     let out = curl(&["-N", "-H", "Last-Event-ID: 9", &s.url("/events")]);
-    assert!(out.contains("event: reading\ndata: r10\nid: 10\n\n"), "{out}");
+    assert!(
+        out.contains("event: reading\ndata: r10\nid: 10\n\n"),
+        "{out}"
+    );
     assert!(out.contains("data: r12\n"), "{out}");
     // Router answers: 404, 405 with Allow.
     let out = curl(&["-o", "/dev/null", "-w", "%{http_code}", &s.url("/nope")]);
     assert_eq!(out, "404");
     let out = curl(&["-X", "DELETE", "-i", &s.url("/hello")]);
     assert!(out.starts_with("HTTP/1.1 405"), "{out}");
-    assert!(out.to_ascii_lowercase().contains("allow: get, head"), "{out}");
+    assert!(
+        out.to_ascii_lowercase().contains("allow: get, head"),
+        "{out}"
+    );
     s.wait_for("connections closed", |st| st.active() == 0);
     let st = s.stats.snapshot();
-    assert!(st.requests_h1 >= 7 && st.requests_h2 >= 4, "{}", s.stats.to_json());
+    assert!(
+        st.requests_h1 >= 7 && st.requests_h2 >= 4,
+        "{}",
+        s.stats.to_json()
+    );
     assert!(st.upgrades_h2c >= 2);
     s.shutdown();
 }
@@ -89,14 +120,35 @@ fn nghttp_client() {
     }
     let s = TestServer::start(demo_app(64), ServerConfig::default());
     let out = run_bounded(
-        Command::new("nghttp").args(["-t", "10", "-n", "-s", &s.url("/hello"), &s.url("/items/1"), &s.url("/stream")]),
+        Command::new("nghttp").args([
+            "-t",
+            "10",
+            "-n",
+            "-s",
+            &s.url("/hello"),
+            &s.url("/items/1"),
+            &s.url("/stream"),
+        ]),
         LIMIT,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = run_bounded(Command::new("nghttp").args(["-t", "10", &s.url("/items/5")]), LIMIT);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"id\":5,\"verbose\":false}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_bounded(
+        Command::new("nghttp").args(["-t", "10", &s.url("/items/5")]),
+        LIMIT,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"id\":5,\"verbose\":false}"
+    );
     // Upgrade path too.
-    let out = run_bounded(Command::new("nghttp").args(["-t", "10", "-u", &s.url("/hello")]), LIMIT);
+    let out = run_bounded(
+        Command::new("nghttp").args(["-t", "10", "-u", &s.url("/hello")]),
+        LIMIT,
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, world!");
 }
 
@@ -197,7 +249,9 @@ fn max_connections_refuses_with_503() {
     let s = TestServer::start(demo_app(64), cfg);
     use std::io::{Read, Write};
     let mut first = TcpStream::connect(s.addr).unwrap();
-    first.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     first
         .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
@@ -205,11 +259,16 @@ fn max_connections_refuses_with_503() {
     let n = first.read(&mut buf).unwrap();
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
     let mut second = TcpStream::connect(s.addr).unwrap();
-    second.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut resp = Vec::new();
     let _ = second.read_to_end(&mut resp);
     let resp = String::from_utf8_lossy(&resp);
-    assert!(resp.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{resp}");
+    assert!(
+        resp.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{resp}"
+    );
     assert!(resp.contains("retry-after: 1\r\n"));
     // The first connection is not disturbed.
     first
@@ -226,13 +285,15 @@ fn graceful_shutdown_finishes_in_flight_and_closes_idle() {
     let mut s = TestServer::start(demo_app(64), ServerConfig::default());
     let mut idle = TcpStream::connect(s.addr).unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    idle.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    idle.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut buf = [0u8; 512];
     let n = idle.read(&mut buf).unwrap();
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
     let mut sse = TcpStream::connect(s.addr).unwrap();
     sse.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    sse.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    sse.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let n = sse.read(&mut buf).unwrap();
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
     s.shutdown();
@@ -241,7 +302,11 @@ fn graceful_shutdown_finishes_in_flight_and_closes_idle() {
     assert_eq!(idle.read_to_end(&mut rest).unwrap(), 0);
     let mut rest = Vec::new();
     let _ = sse.read_to_end(&mut rest);
-    assert!(String::from_utf8_lossy(&rest).ends_with("0\r\n\r\n"), "{:?}", String::from_utf8_lossy(&rest));
+    assert!(
+        String::from_utf8_lossy(&rest).ends_with("0\r\n\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
     assert_eq!(s.stats.active(), 0);
     assert!(TcpStream::connect(s.addr).is_err(), "listener closed");
 }
@@ -295,7 +360,11 @@ ws.onmessage = e => { document.getElementById('ws-echo').textContent = e.data; }
         .and_then(|r| r.split('<').next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    assert!(count >= 3, "SSE events in the DOM: {count}\n{dom}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        count >= 3,
+        "SSE events in the DOM: {count}\n{dom}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         dom.contains("<span id=\"ws-echo\">echo-from-chromium</span>"),
         "{dom}"

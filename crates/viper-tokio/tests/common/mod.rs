@@ -28,7 +28,9 @@ impl TestServer {
                 .unwrap(),
         );
         let stats = SharedStats::new();
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stop_rx) = oneshot::channel::<()>();
         let (done_tx, done) = std::sync::mpsc::channel();
@@ -69,7 +71,11 @@ impl TestServer {
     pub fn wait_for(&self, what: &str, f: impl Fn(&SharedStats) -> bool) {
         let end = Instant::now() + Duration::from_secs(10);
         while !f(&self.stats) {
-            assert!(Instant::now() < end, "timed out waiting for {what}: {}", self.stats.to_json());
+            assert!(
+                Instant::now() < end,
+                "timed out waiting for {what}: {}",
+                self.stats.to_json()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -173,7 +179,9 @@ async fn events(req: Request, _s: Arc<DemoState>) -> Response {
         .map_or(0, |n: u64| n + 1);
     Response::sse(move |tx| async move {
         for n in start..start + 3 {
-            let m = SseMessage::data(format!("r{n}")).id(n.to_string()).event("reading");
+            let m = SseMessage::data(format!("r{n}"))
+                .id(n.to_string())
+                .event("reading");
             if tx.send(m).await.is_err() {
                 return;
             }
