@@ -1,0 +1,133 @@
+//! What an idle HTTP/1.1 keep-alive connection costs: `size_of` of the connection
+//! value plus the heap it still holds once a request was answered and its output
+//! written, measured with a counting global allocator (this binary has one test, so
+//! nothing else allocates while it runs). The figures are printed and documented in
+//! the README; the bounds below catch regressions.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use viper_server::{Body, Config, Connection, Duration, Event, Instant};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged and
+// only adds bookkeeping on an atomic counter.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::SeqCst);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::SeqCst)
+}
+
+/// Serves one request on `c` and writes its output away (into a sink the caller owns).
+fn serve_one(c: &mut Connection, req: &[u8], sink: &mut Vec<u8>) {
+    assert_eq!(c.receive(req), req.len());
+    let mut id = None;
+    while let Some(e) = c.poll_event() {
+        if let Event::Request(r) = e {
+            id = Some(r.id);
+        }
+    }
+    let id = id.expect("a request");
+    c.send_response(
+        id,
+        200,
+        &[("content-type", "text/plain")],
+        Body::Full(b"Hello, world!"),
+    )
+    .unwrap();
+    while let Some(e) = c.poll_event() {
+        drop(e);
+    }
+    while let Some(b) = c.poll_transmit() {
+        let n = b.len();
+        sink.extend_from_slice(b);
+        c.advance_transmit(n);
+    }
+}
+
+#[test]
+fn idle_keep_alive_connection_state_and_heap() {
+    let req = b"GET /hello HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n";
+    let mut sink = Vec::with_capacity(64 * 1024);
+    let config = Config::default();
+    let now = Instant::ZERO + Duration::from_secs(1);
+
+    // A freshly accepted connection (no byte yet).
+    let base = live();
+    let mut c = Connection::new(config.clone(), now);
+    let fresh_heap = live() - base;
+    assert!(c.is_idle());
+
+    // After one request, and after 100 on the same connection: what an idle
+    // keep-alive connection holds between requests.
+    serve_one(&mut c, req, &mut sink);
+    assert!(c.is_idle());
+    let after_one = live() - base;
+    for _ in 0..99 {
+        sink.clear();
+        serve_one(&mut c, req, &mut sink);
+    }
+    assert!(c.is_idle() && c.poll_timeout().is_some());
+    let after_hundred = live() - base;
+
+    let inline = std::mem::size_of::<Connection>();
+    println!("size_of::<viper_server::Connection>()   = {inline} bytes");
+    println!(
+        "  of which Config (h1 + h2 + ws limits)  = {} bytes",
+        std::mem::size_of::<Config>()
+    );
+    println!(
+        "size_of::<viper_h1::Connection>() (boxed) = {} bytes",
+        std::mem::size_of::<viper_h1::Connection>()
+    );
+    println!("heap, fresh connection                  = {fresh_heap} bytes");
+    println!("heap, idle after 1 request              = {after_one} bytes");
+    println!("heap, idle after 100 requests           = {after_hundred} bytes");
+    println!(
+        "total idle keep-alive state             = {} bytes",
+        inline as isize + after_hundred
+    );
+    // Regression bounds (the README has the measured figures).
+    assert!(inline <= 1024, "{inline}");
+    assert_eq!(fresh_heap, 0, "a fresh connection allocates nothing");
+    assert!(after_one <= 4096, "{after_one}");
+    assert_eq!(after_hundred, after_one, "idle state grows with requests");
+    drop(c);
+    assert_eq!(live(), base, "dropping the connection frees everything");
+}
