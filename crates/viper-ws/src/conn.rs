@@ -928,10 +928,10 @@ impl WebSocket {
             State::Closed => None,
             State::Closing => Some(self.close_deadline.unwrap_or(self.last_now)),
             State::Open => {
-                let ping = match self.config.ping_interval {
-                    Some(_) => Some(self.next_ping.unwrap_or(self.last_now)),
-                    None => None,
-                };
+                let ping = self
+                    .config
+                    .ping_interval
+                    .map(|_| self.next_ping.unwrap_or(self.last_now));
                 Instant::earliest(ping, self.pong_deadline)
             }
         }

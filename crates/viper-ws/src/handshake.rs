@@ -270,7 +270,7 @@ where
     let protocol = config
         .protocols
         .iter()
-        .find(|p| offered.iter().any(|o| *o == p.as_bytes()))
+        .find(|p| offered.contains(&p.as_bytes()))
         .cloned();
     if let Some(p) = &protocol {
         headers.push(("Sec-WebSocket-Protocol", p.clone()));

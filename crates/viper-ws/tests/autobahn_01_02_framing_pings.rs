@@ -33,6 +33,30 @@ fn g1_text_and_binary_length_boundaries_echo_exactly() {
     }
 }
 
+/// 1.1.8 / 1.2.8: a 65536-byte message arriving in 997-byte chunks.
+#[test]
+fn g1_1_8_and_1_2_8_payload_65536_in_997_byte_chunks() {
+    for (op, text) in [(0x81u8, true), (0x82, false)] {
+        let p = payload(65536);
+        let input = cframe(op, &p);
+        let mut ws = server();
+        let mut evs = Vec::new();
+        let mut o = Vec::new();
+        for c in input.chunks(997) {
+            let (e, x) = echo(&mut ws, c);
+            evs.extend(e);
+            o.extend(x);
+        }
+        let expect = if text {
+            Event::Text(String::from_utf8(p.clone()).unwrap())
+        } else {
+            Event::Binary(p.clone())
+        };
+        assert_eq!(evs, vec![expect]);
+        assert_eq!(o, sframe(op, &p));
+    }
+}
+
 /// The exact header encodings of §5.2 for each length class.
 #[test]
 fn s5_2_length_encodings_on_the_wire() {
@@ -183,6 +207,9 @@ fn g2_chopped_ping_unsolicited_pong_and_many_pings() {
     }
     let mut s = server();
     assert_eq!(echo(&mut s, &input).1, expect);
+    // 2.11: the same ten pings, each chopped into 1-byte chunks.
+    let mut s = server();
+    assert_eq!(echo_bytewise(&mut s, &input).1, expect);
 }
 
 /// 2.9: an unsolicited pong, then a ping: only the ping is answered.

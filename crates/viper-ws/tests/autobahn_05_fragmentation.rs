@@ -92,6 +92,10 @@ fn g5_many_fragments_with_pings() {
     expect.extend(sframe(0x81, b"fragment1fragment3fragment5"));
     expect.extend(sframe(0x8a, &[b'p', 4]));
     assert_eq!(o, expect);
+    // 5.20: the same, delivered one byte at a time.
+    let mut s = server();
+    let (evs2, o2) = echo_bytewise(&mut s, &input);
+    assert_eq!((evs2, o2), (evs, expect));
 }
 
 /// Our encoder's fragments: first frame carries the opcode, then continuations.
@@ -117,9 +121,10 @@ fn sending_fragments() {
         Err(SendError::KindMismatch)
     );
     assert_eq!(s.send_binary(b"x"), Err(SendError::MessageInProgress));
+    // The kind is checked before the text, and nothing is queued.
     assert_eq!(
-        s.send_fragment(DataKind::Text, &[0xff], true).is_err(),
-        true
+        s.send_fragment(DataKind::Text, &[0xff], true),
+        Err(SendError::KindMismatch)
     );
     let mut s = server();
     assert_eq!(

@@ -41,6 +41,33 @@ fn g7_1_frames_after_close_are_ignored() {
     assert_eq!(o, close_bytes(1000));
 }
 
+/// 7.1.6: a 256 KiB message, then close, then a ping: the message is echoed,
+/// the close is echoed, the ping after the close gets no pong.
+#[test]
+fn g7_1_6_large_message_then_close_then_ping() {
+    let msg: String = (0..256 * 1024)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    let mut input = cframe(0x81, msg.as_bytes());
+    input.extend(cframe(0x88, &1000u16.to_be_bytes()));
+    input.extend(cframe(0x89, b"Hello World!"));
+    let mut s = server();
+    let (evs, o) = echo(&mut s, &input);
+    assert_eq!(
+        evs,
+        vec![
+            Event::Text(msg.clone()),
+            Event::Close {
+                code: CloseCode::NORMAL,
+                reason: String::new()
+            }
+        ]
+    );
+    let mut expect = sframe(0x81, msg.as_bytes());
+    expect.extend(close_bytes(1000));
+    assert_eq!(o, expect);
+}
+
 /// 7.1.5/7.1.6: after we send close, data from the peer is dropped until its
 /// close arrives; a fragmented message in flight is discarded too.
 #[test]

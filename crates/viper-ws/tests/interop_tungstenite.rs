@@ -147,3 +147,45 @@ fn viper_client_against_tungstenite_server() {
     drop(s);
     server.join().unwrap().unwrap();
 }
+
+/// A viper-ws server willing to use permessage-deflate talks plainly to
+/// tungstenite (which does not offer it), and echoes the close code and
+/// reason tungstenite sends.
+#[test]
+fn tungstenite_client_against_deflate_capable_viper_server_close_code_echoed() {
+    use tungstenite::protocol::frame::coding::CloseCode as TCode;
+    use tungstenite::protocol::CloseFrame;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = spawn_echo_server(
+        l,
+        ServerConfig {
+            protocols: vec![],
+            deflate: Some(viper_ws::deflate::DeflateConfig::default()),
+        },
+        cfg(),
+    );
+    let s = TcpStream::connect(addr).unwrap();
+    set_timeouts(&s);
+    let (mut ws, resp) = tungstenite::client::client(format!("ws://{addr}/"), s).unwrap();
+    assert!(resp.headers().get("sec-websocket-extensions").is_none());
+    let t = "compressible ".repeat(1000);
+    ws.send(Message::text(t.clone())).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::text(t));
+    ws.close(Some(CloseFrame {
+        code: TCode::Library(4001),
+        reason: "done here".into(),
+    }))
+    .unwrap();
+    let mut echoed = None;
+    loop {
+        match ws.read() {
+            Ok(Message::Close(c)) => echoed = c.map(|c| u16::from(c.code)),
+            Ok(_) => {}
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(echoed, Some(4001));
+    assert_eq!(server.join().unwrap().unwrap(), None);
+}

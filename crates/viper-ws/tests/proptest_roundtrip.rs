@@ -1,6 +1,7 @@
 //! Property: any message sequence, fragmented at random, sent by either role
 //! (with or without permessage-deflate) and delivered in random chunks, comes
-//! out of the peer's decoder identical.
+//! out of the peer's decoder identical, with pings interleaved between
+//! fragments.
 mod common;
 use common::*;
 use proptest::prelude::*;
@@ -41,6 +42,7 @@ fn split<'a>(data: &'a [u8], cuts: &[u16]) -> Vec<&'a [u8]> {
 
 fn run(
     msgs: &[(Msg, Vec<u16>)],
+    ping_after: Option<u8>,
     client_sends: bool,
     deflate: bool,
     chunks: &[usize],
@@ -66,22 +68,26 @@ fn run(
                 tx.send_ping(p).unwrap();
                 expect.push(Event::Ping(p.clone()));
             }
-            Msg::Text(t) => {
-                // Fragment text anywhere, even inside a code point.
-                let parts = split(t.as_bytes(), cuts);
+            Msg::Text(_) | Msg::Binary(_) => {
+                let (kind, bytes, done) = match m {
+                    Msg::Text(t) => (DataKind::Text, t.as_bytes(), Event::Text(t.clone())),
+                    Msg::Binary(b) => (DataKind::Binary, &b[..], Event::Binary(b.clone())),
+                    Msg::Ping(_) => unreachable!(),
+                };
+                // Fragment anywhere, even inside a code point; a ping goes
+                // between two fragments when `ping_after` says so (§5.4: control
+                // frames may be interleaved).
+                let parts = split(bytes, cuts);
                 for (i, p) in parts.iter().enumerate() {
-                    tx.send_fragment(DataKind::Text, p, i == parts.len() - 1)
-                        .unwrap();
+                    let last = i == parts.len() - 1;
+                    tx.send_fragment(kind, p, last).unwrap();
+                    if !last && Some(i) == ping_after.map(|k| usize::from(k) % parts.len()) {
+                        let ping = [i as u8; 3];
+                        tx.send_ping(&ping).unwrap();
+                        expect.push(Event::Ping(ping.to_vec()));
+                    }
                 }
-                expect.push(Event::Text(t.clone()));
-            }
-            Msg::Binary(b) => {
-                let parts = split(b, cuts);
-                for (i, p) in parts.iter().enumerate() {
-                    tx.send_fragment(DataKind::Binary, p, i == parts.len() - 1)
-                        .unwrap();
-                }
-                expect.push(Event::Binary(b.clone()));
+                expect.push(done);
             }
         }
     }
@@ -110,10 +116,11 @@ proptest! {
     #[test]
     fn any_sequence_roundtrips(
         msgs in proptest::collection::vec((msg(), proptest::collection::vec(0u16..=1000, 0..5)), 0..12),
+        ping_after in proptest::option::of(any::<u8>()),
         client_sends in any::<bool>(),
         deflate in any::<bool>(),
         chunks in proptest::collection::vec(1usize..700, 1..6),
     ) {
-        run(&msgs, client_sends, deflate, &chunks)?;
+        run(&msgs, ping_after, client_sends, deflate, &chunks)?;
     }
 }

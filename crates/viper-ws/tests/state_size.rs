@@ -1,13 +1,106 @@
-//! Connection state size, without I/O buffers (documented in the README).
+//! Connection state size, without I/O buffers, and the heap that
+//! permessage-deflate adds (documented in the README).
+//!
+//! Heap use is measured with a counting allocator that keeps a per-thread
+//! balance, so the test harness's own threads do not disturb the figures.
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::mem::size_of;
+
+use viper_ws::deflate::{Compressor, Decompressor};
+use viper_ws::{Config, Event, Negotiated, WebSocket};
+
+mod common;
+
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn add(n: isize) {
+    // `try_with`: the thread-local may already be gone while a thread exits.
+    let _ = LIVE.try_with(|c| c.set(c.get() + n));
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the only extra work
+// is updating a const-initialised thread-local counter, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        add(l.size() as isize);
+        // SAFETY: same layout contract as our caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        add(-(l.size() as isize));
+        // SAFETY: `p` was allocated by `System` with layout `l`.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        add(new as isize - l.size() as isize);
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+/// Heap bytes still held by what `f` returns.
+fn heap_of<T>(f: impl FnOnce() -> T) -> (T, isize) {
+    let before = live();
+    let v = f();
+    (v, live() - before)
+}
 
 #[test]
 fn connection_state_is_small() {
-    let ws = size_of::<viper_ws::WebSocket>();
-    let inflate = size_of::<miniz_oxide::inflate::stream::InflateState>();
-    let deflate = size_of::<miniz_oxide::deflate::core::CompressorOxide>();
-    println!("WebSocket: {ws} B; inflate state (boxed, lazily): {inflate} B; compressor (boxed, lazily): {deflate} B + heap");
-    // Inline state stays within a few hundred bytes; compression state is
-    // only allocated when a compressed message is sent or received.
+    let ws = size_of::<WebSocket>();
+    println!("size_of::<WebSocket>() = {ws} B");
     assert!(ws <= 512, "WebSocket grew to {ws} bytes");
+
+    // A fresh connection owns no heap at all.
+    let (mut s, h) = heap_of(|| WebSocket::server(Config::default(), &Negotiated::default()));
+    println!("fresh connection heap: {h} B");
+    assert_eq!(h, 0);
+
+    // Plain echo of a 1 KiB message: what stays allocated afterwards is the
+    // reusable output buffer and the event queue, not per-message state.
+    let before = live();
+    let payload = vec![b'x'; 1024];
+    s.receive(&common::cframe(0x82, &payload));
+    let Some(Event::Binary(m)) = s.poll_event() else {
+        panic!("expected the binary message");
+    };
+    s.send_binary(&m).unwrap();
+    drop(m);
+    let n = s.poll_transmit().unwrap().len();
+    s.advance_transmit(n);
+    let warm = live() - before;
+    println!("plain connection after a 1 KiB echo: {warm} B heap");
+    assert!(warm < 4096, "{warm}");
+
+    // permessage-deflate state is allocated on first use, per direction.
+    let (c15, h15) = heap_of(|| Compressor::new(15, 1, false));
+    let (c10, h10) = heap_of(|| Compressor::new(10, 1, false));
+    let (d, hd) = heap_of(|| Decompressor::new(false));
+    println!("compressor (15-bit window): {h15} B; (below 15 bits): {h10} B; decompressor: {hd} B");
+    assert!(hd > 0 && hd < 64 * 1024, "{hd}");
+    assert!(h15 > 0 && h15 < 512 * 1024, "{h15}");
+    drop((c15, c10, d));
+
+    let n = common::deflate_neg(common::params());
+    let (mut c, h) = heap_of(|| WebSocket::client(Config::default(), &n, 1));
+    assert_eq!(h, 0, "deflate state is lazy");
+    let before = live();
+    c.send_text(&"compress me ".repeat(100)).unwrap();
+    let mut wire = Vec::new();
+    c.transmit_into(&mut wire);
+    let used = live() - before - wire.capacity() as isize;
+    println!("deflate client after its first compressed message: {used} B heap");
+    assert!(used >= h15, "compressor allocated on first send");
 }
