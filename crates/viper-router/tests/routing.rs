@@ -624,3 +624,102 @@ fn lookup_result_stays_small() {
     );
     assert!(size <= 192, "{size}");
 }
+
+#[test]
+fn max_params_is_accepted_and_found() {
+    let mut r = Router::new();
+    let pattern: String = (0..MAX_PARAMS).map(|i| format!("/{{p{i}:int}}")).collect();
+    r.insert(Get, &pattern, "all").unwrap();
+    let path: String = (0..MAX_PARAMS).map(|i| format!("/{}", i * 11)).collect();
+    let f = found(r.lookup(Get, &path));
+    assert_eq!(f.params.len(), MAX_PARAMS);
+    for i in 0..MAX_PARAMS {
+        assert_eq!(f.params.int(&format!("p{i}")), Some(i as i64 * 11));
+    }
+    // One segment short or long: no route.
+    let short: String = (0..MAX_PARAMS - 1).map(|i| format!("/{i}")).collect();
+    assert!(matches!(r.lookup(Get, &short), Match::NotFound));
+    assert!(matches!(
+        r.lookup(Get, &format!("{path}/9")),
+        Match::NotFound
+    ));
+}
+
+#[test]
+fn head_and_options_span_every_route_matching_the_path() {
+    let mut r = Router::new();
+    r.insert(Post, "/users/me", "me").unwrap();
+    r.insert(Get, "/users/{id}", "get").unwrap();
+    r.insert(Patch, "/users/{id}", "patch").unwrap();
+    // HEAD falls back to the GET of a lower-priority route when the preferred one has
+    // neither HEAD nor GET.
+    let f = found(r.lookup(Head, "/users/me"));
+    assert_eq!((*f.value, f.head_fallback), ("get", true));
+    // OPTIONS and 405 list the union of both routes' methods.
+    match r.lookup(Options, "/users/me") {
+        Match::Options(a) => assert_eq!(a.to_string(), "GET, HEAD, POST, OPTIONS, PATCH"),
+        other => panic!("{other:?}"),
+    }
+    match r.lookup(Delete, "/users/me") {
+        Match::MethodNotAllowed(a) => {
+            assert_eq!(a.to_string(), "GET, HEAD, POST, OPTIONS, PATCH")
+        }
+        other => panic!("{other:?}"),
+    }
+    match r.lookup(Delete, "/users/you") {
+        Match::MethodNotAllowed(a) => assert_eq!(a.to_string(), "GET, HEAD, OPTIONS, PATCH"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        r.allowed("/users/me").map(|a| a.to_string()).as_deref(),
+        Some("GET, HEAD, POST, OPTIONS, PATCH")
+    );
+}
+
+#[test]
+fn path_parameter_never_matches_through_an_added_slash() {
+    for policy in [TrailingSlash::Redirect, TrailingSlash::Ignore] {
+        let mut r = Router::with_config(Config {
+            trailing_slash: policy,
+            ..Config::default()
+        });
+        r.insert(Get, "/static/{file:path}", 1).unwrap();
+        // `/static/` would leave the `path` parameter empty.
+        assert!(
+            matches!(r.lookup(Get, "/static"), Match::NotFound),
+            "{policy:?}"
+        );
+        assert_eq!(r.allowed("/static"), None, "{policy:?}");
+        // A real trailing slash is part of the parameter.
+        let f = found(r.lookup(Get, "/static/css/"));
+        assert_eq!(f.params.str("file").unwrap().raw(), "css/");
+    }
+}
+
+#[test]
+fn numbers_with_escapes_and_their_length_limit() {
+    let mut r = Router::new();
+    r.insert(Get, "/i/{n:int}", "int").unwrap();
+    r.insert(Get, "/f/{x:float}", "float").unwrap();
+    // `%2F` (or any escape that is not a digit, sign, dot or exponent) is not a number.
+    for p in ["/i/4%2F2", "/i/%2F", "/f/1%2F5", "/i/%20"] {
+        assert!(matches!(r.lookup(Get, p), Match::NotFound), "{p}");
+    }
+    assert_eq!(found(r.lookup(Get, "/i/%2D5")).params.int("n"), Some(-5));
+    assert_eq!(
+        found(r.lookup(Get, "/f/1%2E5")).params.float("x"),
+        Some(1.5)
+    );
+    // An escaped number may decode to at most 64 bytes; unescaped ones have no limit
+    // but their value (1e63 and 1e64 are finite floats).
+    let zeros = |n: usize| "0".repeat(n);
+    let at_limit = format!("/f/%31{}", zeros(63)); // 64 decoded bytes
+    assert_eq!(
+        found(r.lookup(Get, &at_limit)).params.float("x"),
+        Some(1e63)
+    );
+    let over = format!("/f/%31{}", zeros(64)); // 65 decoded bytes
+    assert!(matches!(r.lookup(Get, &over), Match::NotFound));
+    let plain = format!("/f/1{}", zeros(64));
+    assert_eq!(found(r.lookup(Get, &plain)).params.float("x"), Some(1e64));
+}
