@@ -61,7 +61,8 @@ fn masked_frame(op: u8, payload: &[u8]) -> Vec<u8> {
     f
 }
 
-/// Frames per iteration so each iteration handles about 64 KiB or more.
+/// Frames per iteration: 64 KiB worth, at least 4 and at most 256 (256 × 16 B,
+/// 64 × 1 KiB, 4 × 64 KiB).
 fn batch(size: usize) -> usize {
     (65536 / size).clamp(4, 256)
 }

@@ -322,20 +322,22 @@ impl WebSocket {
 
     /// Accumulates header bytes; on a complete header validates it.
     fn read_header(&mut self, data: &[u8]) -> usize {
+        // Fast path: the whole header is at the start of `data`.
+        if self.hdr_len == 0 && data.len() >= 2 {
+            let need = header_len(data[1]);
+            if data.len() >= need {
+                self.hdr[..need].copy_from_slice(&data[..need]);
+                if let Err(e) = self.check_first_bytes().and_then(|()| self.start_frame()) {
+                    self.fail(e);
+                    return data.len();
+                }
+                return need;
+            }
+        }
         let mut used = 0;
         loop {
             let have = usize::from(self.hdr_len);
-            let need = if have < 2 {
-                2
-            } else {
-                let ext = match self.hdr[1] & 0x7f {
-                    126 => 2,
-                    127 => 8,
-                    _ => 0,
-                };
-                let mask = if self.hdr[1] & 0x80 != 0 { 4 } else { 0 };
-                2 + ext + mask
-            };
+            let need = if have < 2 { 2 } else { header_len(self.hdr[1]) };
             if have == need {
                 break;
             }
@@ -533,7 +535,12 @@ impl WebSocket {
                         apply_mask(&mut self.msg_buf[start..], k, off);
                     }
                 }
-                if kind == DataKind::Text {
+                // A whole uncompressed text message in this one chunk is
+                // validated once, by `end_frame` building its `String`, which
+                // happens before this `receive` returns: the same moment the
+                // incremental check would fail.
+                let whole = !compressed && start == 0 && head.fin && self.frame_pos == head.len;
+                if kind == DataKind::Text && !whole {
                     let ok = match self.msg.as_mut() {
                         Some(m) => m.utf8.feed(&self.msg_buf[start..]),
                         None => true,
@@ -981,6 +988,18 @@ impl WebSocket {
             }
         }
     }
+}
+
+/// Length of a frame header whose second byte is `b1`: 2, plus the extended
+/// length (0, 2 or 8 bytes), plus the masking key (0 or 4 bytes).
+fn header_len(b1: u8) -> usize {
+    let ext = match b1 & 0x7f {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
+    2 + ext + mask
 }
 
 /// permessage-deflate is only ever used when negotiated; RSV1 without it is
