@@ -186,7 +186,8 @@ pub(crate) enum ExprKind {
 
 #[derive(Debug)]
 pub(crate) enum Node {
-    Text(Box<str>),
+    /// Static text (adjacent pieces coalesced), with the position of its first piece.
+    Text(Box<str>, Pos),
     Print(Expr),
     If(Vec<(Expr, Vec<Node>)>, Vec<Node>),
     For(Box<ForLoop>),
@@ -225,4 +226,6 @@ pub(crate) struct Program {
     pub(crate) nodes: Vec<Node>,
     pub(crate) blocks: BTreeMap<Rc<str>, Rc<Vec<Node>>>,
     pub(crate) has_extends: bool,
+    /// Output size of the last render, to size the next one's string up front.
+    pub(crate) size_hint: core::cell::Cell<usize>,
 }

@@ -37,6 +37,11 @@ pub struct Config {
     pub max_depth: usize,
     /// Maximum syntactic nesting of expressions and statements. Default 64.
     pub max_nesting: usize,
+    /// Maximum interpreter recursion in one render: every nested statement body and
+    /// every nested expression counts one level, across includes, blocks and macro
+    /// calls. It bounds the native stack a render uses (see the README for measured
+    /// bytes per level). Default 100.
+    pub max_recursion: usize,
     /// Maximum template source size in bytes. Default 1 MiB.
     pub max_source_bytes: usize,
     /// Byte budget of the compiled-template cache (estimated sizes). Default 1 MiB.
@@ -55,6 +60,7 @@ impl Default for Config {
             max_loop_iterations: 100_000,
             max_depth: 32,
             max_nesting: 64,
+            max_recursion: 100,
             max_source_bytes: 1 << 20,
             cache_bytes: 1 << 20,
         }
@@ -373,8 +379,10 @@ impl<L: Loader> Template<'_, L> {
 
     /// Renders into a new string.
     pub fn render(&self, ctx: &Value) -> Result<String, Error> {
-        let mut s = String::new();
+        let hint = &self.prog.size_hint;
+        let mut s = String::with_capacity(hint.get().min(self.env.config.max_output_bytes));
         self.render_to(ctx, &mut s)?;
+        hint.set(s.len());
         Ok(s)
     }
 }

@@ -1,14 +1,16 @@
 //! Built-in filters and tests, following Jinja2's definitions.
 
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
+use core::fmt::Write as _;
 
 use crate::ast::{Filter, Test};
 use crate::error::Error;
-use crate::format::{escape, url_quote, write_float, write_json_str};
+use crate::format::{escape, url_quote, write_float, write_json_str, Capped, Escaper};
 use crate::render::{floor, type_err, undefined_check, value_err, Renderer};
 use crate::value::{Num, Repr, Value};
 
@@ -29,7 +31,8 @@ fn params(f: Filter) -> &'static [&'static str] {
     }
 }
 
-fn bind(f: Filter, args: Vec<Value>, kwargs: Vec<(Rc<str>, Value)>) -> R<Vec<Option<Value>>> {
+/// Binds positional and keyword arguments to the filter's parameters (at most four).
+fn bind(f: Filter, args: Vec<Value>, kwargs: Vec<(Rc<str>, Value)>) -> R<[Option<Value>; 4]> {
     let names = params(f);
     if args.len() > names.len() {
         return Err(type_err(format!(
@@ -38,7 +41,7 @@ fn bind(f: Filter, args: Vec<Value>, kwargs: Vec<(Rc<str>, Value)>) -> R<Vec<Opt
             args.len()
         )));
     }
-    let mut out: Vec<Option<Value>> = alloc::vec![None; names.len()];
+    let mut out: [Option<Value>; 4] = Default::default();
     for (i, a) in args.into_iter().enumerate() {
         out[i] = Some(a);
     }
@@ -96,8 +99,15 @@ fn same_kind(input: &Value, s: String) -> Value {
     }
 }
 
-fn soft_str(v: &Value) -> String {
-    v.to_py_string()
+/// `str(v)`, borrowed when `v` is a string; at most `max` bytes.
+fn soft_str(v: &Value, max: usize) -> R<Cow<'_, str>> {
+    if let Some(s) = v.as_str() {
+        return Ok(Cow::Borrowed(s));
+    }
+    let mut s = String::new();
+    v.write_str(&mut Capped { s: &mut s, max })
+        .map_err(|_| crate::render::limit_err("string exceeds max_output_bytes"))?;
+    Ok(Cow::Owned(s))
 }
 
 fn seq_items(r: &Renderer<'_, '_>, v: &Value) -> R<Rc<Vec<Value>>> {
@@ -127,6 +137,7 @@ pub(crate) fn apply(
     kwargs: Vec<(Rc<str>, Value)>,
 ) -> R<Value> {
     let a = bind(f, args, kwargs)?;
+    let max = r.max_len();
     if f == Filter::Default {
         let use_default = v.is_undefined() || (bool_arg(&a[1]) && !v.truthy());
         return Ok(if use_default {
@@ -142,27 +153,27 @@ pub(crate) fn apply(
             if v.is_safe() {
                 v
             } else {
-                Value::safe_string(escape(&soft_str(&v)))
+                Value::safe_string(escape(&soft_str(&v, max)?))
             }
         }
         Filter::Safe => {
             if v.is_safe() {
                 v
             } else {
-                Value::safe_string(soft_str(&v))
+                Value::safe_string(soft_str(&v, max)?.into_owned())
             }
         }
         Filter::String => {
             if v.as_str().is_some() {
                 v
             } else {
-                Value::string(soft_str(&v))
+                Value::string(soft_str(&v, max)?.into_owned())
             }
         }
-        Filter::Upper => same_kind(&v, soft_str(&v).to_uppercase()),
-        Filter::Lower => same_kind(&v, soft_str(&v).to_lowercase()),
+        Filter::Upper => same_kind(&v, soft_str(&v, max)?.to_uppercase()),
+        Filter::Lower => same_kind(&v, soft_str(&v, max)?.to_lowercase()),
         Filter::Capitalize => {
-            let s = soft_str(&v);
+            let s = soft_str(&v, max)?;
             let mut out = String::with_capacity(s.len());
             let mut chars = s.chars();
             if let Some(c) = chars.next() {
@@ -172,7 +183,7 @@ pub(crate) fn apply(
             same_kind(&v, out)
         }
         Filter::Title => {
-            let s = soft_str(&v);
+            let s = soft_str(&v, max)?;
             let mut out = String::with_capacity(s.len());
             let mut start = true;
             for c in s.chars() {
@@ -180,8 +191,14 @@ pub(crate) fn apply(
                     out.push(c);
                     start = true;
                 } else if start {
-                    out.extend(c.to_uppercase());
+                    if c.is_ascii() {
+                        out.push(c.to_ascii_uppercase());
+                    } else {
+                        out.extend(c.to_uppercase());
+                    }
                     start = false;
+                } else if c.is_ascii() {
+                    out.push(c.to_ascii_lowercase());
                 } else {
                     out.extend(c.to_lowercase());
                 }
@@ -189,7 +206,7 @@ pub(crate) fn apply(
             same_kind(&v, out)
         }
         Filter::Trim => {
-            let s = soft_str(&v);
+            let s = soft_str(&v, max)?;
             let t = match &a[0] {
                 None => s.trim_matches(char::is_whitespace),
                 Some(_) => {
@@ -214,34 +231,37 @@ pub(crate) fn apply(
         Filter::Join => {
             let items = seq_items(r, &v)?;
             let sep = a[0].clone().unwrap_or_else(|| Value::str(""));
-            let items: Vec<Value> = match &a[1] {
+            let items: Rc<Vec<Value>> = match &a[1] {
                 Some(_) => {
                     let path = str_arg(&a[1], "")?;
-                    items.iter().map(|i| attr_path(i, path)).collect()
+                    Rc::new(items.iter().map(|i| attr_path(i, path)).collect())
                 }
-                None => items.to_vec(),
+                None => items,
             };
-            for i in &items {
+            for i in items.iter() {
                 r.check(i)?;
             }
             let markup = r.autoescape && (sep.is_safe() || items.iter().any(Value::is_safe));
-            let piece = |x: &Value| {
-                if markup && !x.is_safe() {
-                    escape(&soft_str(x))
+            let piece = |x: &Value, out: &mut String| -> R<()> {
+                let mut w = Capped { s: out, max };
+                let r = if markup && !x.is_safe() {
+                    x.write_str(&mut Escaper(&mut w))
                 } else {
-                    soft_str(x)
-                }
+                    x.write_str(&mut w)
+                };
+                r.map_err(|_| crate::render::limit_err("string exceeds max_output_bytes"))
             };
-            let sep_s = piece(&sep);
+            let mut sep_s = String::new();
+            piece(&sep, &mut sep_s)?;
             let mut out = String::new();
             for (i, x) in items.iter().enumerate() {
                 if i > 0 {
+                    if out.len().saturating_add(sep_s.len()) > max {
+                        return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+                    }
                     out.push_str(&sep_s);
                 }
-                out.push_str(&piece(x));
-                if out.len() > r.max_len() {
-                    return Err(crate::render::limit_err("string exceeds max_output_bytes"));
-                }
+                piece(x, &mut out)?;
             }
             if markup {
                 Value::safe_string(out)
@@ -260,25 +280,16 @@ pub(crate) fn apply(
                 None => None,
                 Some(_) => Some(int_arg(&a[2], 0)?),
             };
-            let (s, old, new, safe) = if !r.autoescape {
-                (soft_str(&v), soft_str(&old_v), soft_str(&new_v), false)
-            } else if v.is_safe() || old_v.is_safe() || new_v.is_safe() {
-                let s = if v.is_safe() {
-                    soft_str(&v)
+            let markup = r.autoescape && (v.is_safe() || old_v.is_safe() || new_v.is_safe());
+            let esc = |x: &Value| -> R<String> {
+                let s = soft_str(x, max)?;
+                Ok(if markup && !x.is_safe() {
+                    escape(&s)
                 } else {
-                    escape(&soft_str(&v))
-                };
-                let esc = |x: &Value| {
-                    if x.is_safe() {
-                        soft_str(x)
-                    } else {
-                        escape(&soft_str(x))
-                    }
-                };
-                (s, esc(&old_v), esc(&new_v), true)
-            } else {
-                (soft_str(&v), soft_str(&old_v), soft_str(&new_v), false)
+                    s.into_owned()
+                })
             };
+            let (s, old, new, safe) = (esc(&v)?, esc(&old_v)?, esc(&new_v)?, markup);
             let out = py_replace(&s, &old, &new, count, r.max_len())?;
             if safe {
                 Value::safe_string(out)
@@ -366,10 +377,15 @@ pub(crate) fn apply(
                 keyed.push((k, i.clone()));
             }
             let mut err = None;
+            let mut work = r.work;
             keyed.sort_by(|x, y| {
-                let o = match x.0.py_cmp(&y.0) {
-                    Some(o) => o,
-                    None => {
+                let o = match x.0.cmp_within(&y.0, &mut work) {
+                    Ok(Some(o)) => o,
+                    Err(()) => {
+                        err.get_or_insert_with(crate::render::work_err);
+                        Ordering::Equal
+                    }
+                    Ok(None) => {
                         if x.0.num().is_none() || y.0.num().is_none() {
                             err.get_or_insert_with(|| {
                                 type_err(format!(
@@ -388,6 +404,7 @@ pub(crate) fn apply(
                     o
                 }
             });
+            r.work = work;
             if let Some(e) = err {
                 return Err(e);
             }
@@ -411,7 +428,7 @@ pub(crate) fn apply(
                 }
                 return Err(type_err("truncate of a long sequence is not supported"));
             }
-            let s = soft_str(&v);
+            let s = soft_str(&v, max)?;
             let length = int_arg(&a[0], 255)?;
             let killwords = bool_arg(&a[1]);
             let end = String::from(str_arg(&a[2], "...")?);
@@ -425,7 +442,7 @@ pub(crate) fn apply(
             }
             let n = s.chars().count() as i64;
             if n <= length.saturating_add(leeway) {
-                return Ok(same_kind(&v, s));
+                return Ok(v);
             }
             let keep = (length - end_len) as usize;
             let head: String = s.chars().take(keep).collect();
@@ -442,7 +459,10 @@ pub(crate) fn apply(
         }
         Filter::Tojson => {
             let mut out = String::new();
-            to_json(&v, &mut out, 0)?;
+            to_json(&v, &mut out, 0, max)?;
+            if out.len() > max {
+                return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+            }
             Value::safe_string(out)
         }
         Filter::Urlencode => {
@@ -455,7 +475,12 @@ pub(crate) fn apply(
                         }
                         url_quote(k, true, &mut out);
                         out.push('=');
-                        url_quote(&soft_str(x), true, &mut out);
+                        url_quote(&soft_str(x, max)?, true, &mut out);
+                        if out.len() > max {
+                            return Err(crate::render::limit_err(
+                                "string exceeds max_output_bytes",
+                            ));
+                        }
                     }
                 }
                 Repr::List(l) | Repr::Tuple(l) => {
@@ -466,12 +491,17 @@ pub(crate) fn apply(
                         if i > 0 {
                             out.push('&');
                         }
-                        url_quote(&soft_str(&kv[0]), true, &mut out);
+                        url_quote(&soft_str(&kv[0], max)?, true, &mut out);
                         out.push('=');
-                        url_quote(&soft_str(&kv[1]), true, &mut out);
+                        url_quote(&soft_str(&kv[1], max)?, true, &mut out);
+                        if out.len() > max {
+                            return Err(crate::render::limit_err(
+                                "string exceeds max_output_bytes",
+                            ));
+                        }
                     }
                 }
-                _ => url_quote(&soft_str(&v), false, &mut out),
+                _ => url_quote(&soft_str(&v, max)?, false, &mut out),
             }
             Value::string(out)
         }
@@ -631,6 +661,11 @@ fn round(v: &Value, precision: i64, method: &str) -> R<Value> {
                     }
                     return Ok(Value::from(f));
                 }
+                // Correctly rounded decimal text, parsed back: Python's round().
+                let mut buf = crate::format::StackBuf::new();
+                if write!(buf, "{:.*}", precision as usize, f).is_ok() {
+                    return Ok(Value::from(buf.as_str().parse::<f64>().unwrap_or(f)));
+                }
                 let s = format!("{:.*}", precision as usize, f);
                 Ok(Value::from(s.parse::<f64>().unwrap_or(f)))
             }
@@ -646,9 +681,12 @@ fn round(v: &Value, precision: i64, method: &str) -> R<Value> {
     Ok(Value::from(r / p))
 }
 
-fn to_json(v: &Value, out: &mut String, depth: usize) -> R<()> {
+fn to_json(v: &Value, out: &mut String, depth: usize, max: usize) -> R<()> {
     if depth > 128 {
         return Err(value_err("value nested too deeply for tojson"));
+    }
+    if out.len() > max {
+        return Err(crate::render::limit_err("string exceeds max_output_bytes"));
     }
     match &v.0 {
         Repr::None => out.push_str("null"),
@@ -673,7 +711,7 @@ fn to_json(v: &Value, out: &mut String, depth: usize) -> R<()> {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                to_json(x, out, depth + 1)?;
+                to_json(x, out, depth + 1, max)?;
             }
             out.push(']');
         }
@@ -687,7 +725,7 @@ fn to_json(v: &Value, out: &mut String, depth: usize) -> R<()> {
                 }
                 write_json_str(k, out);
                 out.push_str(": ");
-                to_json(x, out, depth + 1)?;
+                to_json(x, out, depth + 1, max)?;
             }
             out.push('}');
         }
@@ -760,28 +798,16 @@ pub(crate) fn test(r: &mut Renderer<'_, '_>, t: Test, v: &Value, args: &[Value])
         ),
         Test::Lower => v.as_str().is_some_and(|s| s.to_lowercase() == s),
         Test::Upper => v.as_str().is_some_and(|s| s.to_uppercase() == s),
-        Test::Eq => v.py_eq(&args[0]),
-        Test::Ne => !v.py_eq(&args[0]),
+        Test::Eq => r.eq(v, &args[0])?,
+        Test::Ne => !r.eq(v, &args[0])?,
         Test::SameAs => match (&v.0, &args[0].0) {
             (Repr::None, Repr::None) => true,
             (Repr::Bool(a), Repr::Bool(b)) => a == b,
             _ => false,
         },
-        Test::In => {
-            let c = Value::from_vec(alloc::vec![]);
-            let _ = c;
-            match &args[0].0 {
-                Repr::Str(s) | Repr::Safe(s) => match v.as_str() {
-                    Some(x) => s.contains(x),
-                    None => return Err(type_err("'in <string>' requires string as left operand")),
-                },
-                Repr::List(l) | Repr::Tuple(l) => l.iter().any(|x| x.py_eq(v)),
-                Repr::Map(m) => v.as_str().is_some_and(|k| m.get(k).is_some()),
-                _ => return Err(type_err("argument is not iterable")),
-            }
-        }
+        Test::In => crate::render::contains(r, &args[0], v)?,
         Test::Lt | Test::Gt | Test::Le | Test::Ge => {
-            let Some(o) = v.py_cmp(&args[0]) else {
+            let Some(o) = r.cmp(v, &args[0])? else {
                 return Err(type_err(format!(
                     "comparison not supported between instances of '{}' and '{}'",
                     v.type_name(),

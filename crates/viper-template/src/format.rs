@@ -15,6 +15,14 @@ pub(crate) fn write_float(f: f64, out: &mut dyn Write) -> fmt::Result {
     if f == 0.0 {
         return out.write_str(if f.is_sign_negative() { "-0.0" } else { "0.0" });
     }
+    let a = f.abs();
+    if (1e-4..1e16).contains(&a) {
+        // Python prints these without an exponent; Rust's `Display` writes the same
+        // shortest round-trip digits, only without the ".0" of integral values.
+        let mut w = DotTrack { out, dot: false };
+        write!(w, "{f}")?;
+        return if w.dot { Ok(()) } else { out.write_str(".0") };
+    }
     // Shortest round-trip digits and exponent from Rust's `{:e}`.
     let mut buf = String::new();
     let _ = write!(buf, "{:e}", f);
@@ -57,6 +65,49 @@ pub(crate) fn write_float(f: f64, out: &mut dyn Write) -> fmt::Result {
         }
         let sign = if exp < 0 { '-' } else { '+' };
         write!(out, "e{}{:02}", sign, exp.unsigned_abs())
+    }
+}
+
+/// Passes writes through and notes whether a '.' went by.
+struct DotTrack<'a> {
+    out: &'a mut dyn Write,
+    dot: bool,
+}
+
+impl Write for DotTrack<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.dot |= s.contains('.');
+        self.out.write_str(s)
+    }
+}
+
+/// A fixed-size stack buffer for short formatted numbers (fails when full).
+pub(crate) struct StackBuf {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl StackBuf {
+    pub(crate) fn new() -> Self {
+        StackBuf {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so the bytes are valid UTF-8.
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -106,6 +157,31 @@ pub(crate) fn write_escaped(s: &str, out: &mut dyn Write) -> fmt::Result {
         start = i + 1;
     }
     out.write_str(s.get(start..).unwrap_or(""))
+}
+
+/// A `String` writer that refuses to grow past `max` bytes.
+pub(crate) struct Capped<'a> {
+    pub(crate) s: &'a mut String,
+    pub(crate) max: usize,
+}
+
+impl Write for Capped<'_> {
+    fn write_str(&mut self, t: &str) -> fmt::Result {
+        if self.s.len().saturating_add(t.len()) > self.max {
+            return Err(fmt::Error);
+        }
+        self.s.push_str(t);
+        Ok(())
+    }
+}
+
+/// HTML-escapes everything written through it.
+pub(crate) struct Escaper<'a>(pub(crate) &'a mut dyn Write);
+
+impl Write for Escaper<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_escaped(s, self.0)
+    }
 }
 
 /// HTML-escapes into a new string.

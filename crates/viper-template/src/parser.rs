@@ -27,6 +27,9 @@ pub(crate) struct Parser<'a> {
 
 type PResult<T> = Result<T, Error>;
 
+/// Keyword arguments of a call: names and expressions, in source order.
+type KwArgs = Vec<(Rc<str>, Expr)>;
+
 fn bx(e: Expr) -> Box<Expr> {
     Box::new(e)
 }
@@ -58,6 +61,7 @@ pub(crate) fn parse(
         nodes,
         blocks: p.blocks,
         has_extends: p.has_extends,
+        size_hint: core::cell::Cell::new(0),
     })
 }
 
@@ -71,7 +75,11 @@ impl Parser<'_> {
     }
 
     fn pos(&self) -> Pos {
-        let off = self.toks.get(self.idx).map_or(0, |t| t.offset);
+        self.pos_of(self.idx)
+    }
+
+    fn pos_of(&self, idx: usize) -> Pos {
+        let off = self.toks.get(idx).map_or(0, |t| t.offset);
         let (line, col) = self.lines.pos(off);
         Pos { line, col }
     }
@@ -185,7 +193,10 @@ impl Parser<'_> {
                     self.leave(1);
                     return Ok((nodes, None));
                 }
-                Tok::Text(t) => push_text(&mut nodes, &t),
+                Tok::Text(t) => {
+                    let pos = self.pos_of(self.idx.saturating_sub(1));
+                    push_text(&mut nodes, &t, pos)
+                }
                 Tok::VarBegin => {
                     let e = self.parse_tuple_expr(false)?;
                     if !matches!(self.tok(), Tok::VarEnd) {
@@ -221,7 +232,7 @@ impl Parser<'_> {
                 } else {
                     s
                 };
-                push_text(nodes, &s);
+                push_text(nodes, &s, e.pos);
                 return;
             }
         }
@@ -325,10 +336,9 @@ impl Parser<'_> {
                     }
                     ignore = true;
                 }
-                if self.eat_name("with") || self.eat_name("without") {
-                    if !self.eat_name("context") {
-                        return Err(self.err("expected 'context'"));
-                    }
+                if (self.eat_name("with") || self.eat_name("without")) && !self.eat_name("context")
+                {
+                    return Err(self.err("expected 'context'"));
                 }
                 self.expect_block_end()?;
                 nodes.push(Node::Include(e, ignore));
@@ -816,7 +826,7 @@ impl Parser<'_> {
         }
     }
 
-    fn parse_call_args(&mut self) -> PResult<(Vec<Expr>, Vec<(Rc<str>, Expr)>)> {
+    fn parse_call_args(&mut self) -> PResult<(Vec<Expr>, KwArgs)> {
         self.expect_op("(")?;
         let mut args = Vec::new();
         let mut kwargs: Vec<(Rc<str>, Expr)> = Vec::new();
@@ -942,17 +952,17 @@ impl Parser<'_> {
     }
 }
 
-fn push_text(nodes: &mut Vec<Node>, t: &str) {
+fn push_text(nodes: &mut Vec<Node>, t: &str, pos: Pos) {
     if t.is_empty() {
         return;
     }
-    if let Some(Node::Text(prev)) = nodes.last_mut() {
+    if let Some(Node::Text(prev, _)) = nodes.last_mut() {
         let mut s = String::with_capacity(prev.len() + t.len());
         s.push_str(prev);
         s.push_str(t);
         *prev = s.into_boxed_str();
     } else {
-        nodes.push(Node::Text(Box::from(t)));
+        nodes.push(Node::Text(Box::from(t), pos));
     }
 }
 
@@ -963,12 +973,17 @@ fn as_const(e: &Expr) -> Option<&Value> {
     }
 }
 
+/// Largest string (bytes) or list (items) an operator may fold into a constant. `'ab' * 3`
+/// folds; `'a' * 100000` is left to render time, where max_output_bytes applies, so a
+/// short source cannot compile into a huge program.
+const FOLD_MAX: usize = 256;
+
 /// Folds operations on constants whose result cannot depend on the render context.
 fn fold(e: Expr) -> Expr {
     let pos = e.pos;
     let folded = match &e.kind {
         ExprKind::Bin(op, a, b) => match (as_const(a), as_const(b)) {
-            (Some(x), Some(y)) => crate::render::binop(*op, x, y, 1 << 16).ok(),
+            (Some(x), Some(y)) => crate::render::binop(*op, x, y, FOLD_MAX).ok(),
             _ => None,
         },
         ExprKind::Not(a) => as_const(a).map(|v| Value::from(!v.truthy())),

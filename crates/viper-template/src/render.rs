@@ -11,8 +11,8 @@ use core::fmt::{self, Write};
 use crate::ast::*;
 use crate::error::{Error, ErrorKind};
 use crate::filters;
-use crate::format::write_escaped;
-use crate::value::{Num, Repr, Value};
+use crate::format::{write_escaped, Capped, Escaper};
+use crate::value::{key_eq, Num, Repr, Value};
 use crate::Config;
 
 /// State of the innermost `for` loop, exposed to templates as `loop`.
@@ -28,6 +28,10 @@ pub(crate) trait Fetch {
 }
 
 type Frame = Vec<(Rc<str>, Value)>;
+
+/// The bodies of one block name from the child template up through its layouts, each
+/// with the name of the template that defines it (`super()` walks up this list).
+type BlockChain = Vec<(Rc<str>, Rc<Vec<Node>>)>;
 type R<T> = Result<T, Error>;
 
 pub(crate) fn type_err(msg: impl Into<String>) -> Error {
@@ -81,9 +85,13 @@ pub(crate) struct Renderer<'a, 'w> {
     pub(crate) autoescape: bool,
     depth: usize,
     iterations: usize,
-    blocks: BTreeMap<Rc<str>, Vec<(Rc<str>, Rc<Vec<Node>>)>>,
+    blocks: BTreeMap<Rc<str>, BlockChain>,
     block_stack: Vec<(Rc<str>, usize)>,
     cur: Rc<str>,
+    /// Items comparisons may still visit in this render (see [`work_err`]).
+    pub(crate) work: usize,
+    /// Current interpreter recursion (see `enter_stack`).
+    stack: usize,
 }
 
 impl<'a, 'w> Renderer<'a, 'w> {
@@ -113,11 +121,23 @@ impl<'a, 'w> Renderer<'a, 'w> {
             blocks: BTreeMap::new(),
             block_stack: Vec::new(),
             cur: Rc::from(""),
+            work: cfg.max_output_bytes.saturating_mul(4),
+            stack: 0,
         }
     }
 
     pub(crate) fn strict(&self) -> bool {
         self.cfg.strict_undefined
+    }
+
+    /// Python `==` within the render's comparison budget.
+    pub(crate) fn eq(&mut self, a: &Value, b: &Value) -> R<bool> {
+        a.eq_within(b, &mut self.work).ok_or_else(work_err)
+    }
+
+    /// Python ordering within the render's comparison budget.
+    pub(crate) fn cmp(&mut self, a: &Value, b: &Value) -> R<Option<core::cmp::Ordering>> {
+        a.cmp_within(b, &mut self.work).map_err(|()| work_err())
     }
 
     pub(crate) fn max_len(&self) -> usize {
@@ -252,15 +272,29 @@ impl<'a, 'w> Renderer<'a, 'w> {
     }
 
     pub(crate) fn render_nodes(&mut self, nodes: &[Node]) -> R<()> {
-        for n in nodes {
-            self.render_node(n)?;
+        self.enter_stack()?;
+        let r = nodes.iter().try_for_each(|n| self.render_node(n));
+        self.stack -= 1;
+        r
+    }
+
+    /// Counts one level of interpreter recursion (a statement body or an expression);
+    /// nesting within one template is bounded by the parser, but includes, blocks and
+    /// macro calls stack templates on top of each other.
+    fn enter_stack(&mut self) -> R<()> {
+        if self.stack >= self.cfg.max_recursion {
+            return Err(limit_err(format!(
+                "render recursion exceeds max_recursion ({})",
+                self.cfg.max_recursion
+            )));
         }
+        self.stack += 1;
         Ok(())
     }
 
     fn render_node(&mut self, node: &Node) -> R<()> {
         match node {
-            Node::Text(t) => self.write(t),
+            Node::Text(t, pos) => self.write(t).map_err(|e| self.locate(e, *pos)),
             Node::Print(e) => {
                 let v = self.eval(e)?;
                 self.print(&v).map_err(|err| self.locate(err, e.pos))
@@ -372,7 +406,7 @@ impl<'a, 'w> Renderer<'a, 'w> {
 
     fn assign(&mut self, name: Rc<str>, v: Value) {
         if let Some(frame) = self.frames.last_mut() {
-            if let Some(slot) = frame.iter_mut().find(|(k, _)| *k == name) {
+            if let Some(slot) = frame.iter_mut().find(|(k, _)| key_eq(k, &name)) {
                 slot.1 = v;
             } else {
                 frame.push((name, v));
@@ -387,13 +421,13 @@ impl<'a, 'w> Renderer<'a, 'w> {
             if is_loop && self.floor + i < self.loop_floor {
                 break;
             }
-            if let Some((_, v)) = f.iter().rev().find(|(k, _)| &**k == name) {
+            if let Some((_, v)) = f.iter().rev().find(|(k, _)| key_eq(k, name)) {
                 return Some(v.clone());
             }
         }
         if self.floor > 0 {
             if let Some(f) = self.frames.first() {
-                if let Some((_, v)) = f.iter().rev().find(|(k, _)| &**k == name) {
+                if let Some((_, v)) = f.iter().rev().find(|(k, _)| key_eq(k, name)) {
                     return Some(v.clone());
                 }
             }
@@ -410,10 +444,11 @@ impl<'a, 'w> Renderer<'a, 'w> {
             Repr::Str(s) if self.autoescape => write_escaped(s, &mut self.out),
             Repr::Str(s) | Repr::Safe(s) => self.out.write_str(s),
             Repr::Int(i) => write!(self.out, "{i}"),
-            _ if self.autoescape => {
-                let s = v.to_py_string();
-                write_escaped(&s, &mut self.out)
-            }
+            Repr::Float(f) => crate::format::write_float(*f, &mut self.out),
+            Repr::None | Repr::Bool(_) => v.write_str(&mut self.out),
+            // Streamed through the escaper: no intermediate string, and the output limit
+            // stops values that unfold to more than max_output_bytes.
+            _ if self.autoescape => v.write_str(&mut Escaper(&mut self.out)),
             _ => v.write_str(&mut self.out),
         };
         r.map_err(|_| self.write_err())
@@ -569,7 +604,10 @@ impl<'a, 'w> Renderer<'a, 'w> {
     // ---- expressions ----
 
     pub(crate) fn eval(&mut self, e: &Expr) -> R<Value> {
-        self.eval_inner(e).map_err(|err| self.locate(err, e.pos))
+        self.enter_stack().map_err(|err| self.locate(err, e.pos))?;
+        let r = self.eval_inner(e).map_err(|err| self.locate(err, e.pos));
+        self.stack -= 1;
+        r
     }
 
     fn eval_inner(&mut self, e: &Expr) -> R<Value> {
@@ -589,50 +627,15 @@ impl<'a, 'w> Renderer<'a, 'w> {
                 self.check(&k)?;
                 get_item(&o, &k)?
             }
-            ExprKind::List(items) => {
-                let mut v = Vec::with_capacity(items.len());
-                for i in items {
-                    v.push(self.eval(i)?);
-                }
-                Value::from_vec(v)
-            }
-            ExprKind::Tuple(items) => {
-                let mut v = Vec::with_capacity(items.len());
-                for i in items {
-                    v.push(self.eval(i)?);
-                }
-                Value::tuple(v)
-            }
-            ExprKind::Dict(items) => {
-                let mut m = crate::value::Map::new();
-                for (k, v) in items {
-                    let kv = self.eval(k)?;
-                    self.check(&kv)?;
-                    let Some(ks) = kv.as_str() else {
-                        return Err(type_err("only string keys are supported in dict literals"));
-                    };
-                    let ks: Rc<str> = Rc::from(ks);
-                    let vv = self.eval(v)?;
-                    m.insert(ks, vv);
-                }
-                Value::from(m)
-            }
+            ExprKind::List(items) => self.eval_list(items)?,
+            ExprKind::Tuple(items) => self.eval_tuple(items)?,
+            ExprKind::Dict(items) => self.eval_dict(items)?,
             ExprKind::Neg(a) => {
                 let v = self.eval(a)?;
                 undefined_check(&v)?;
                 neg(&v)?
             }
-            ExprKind::Plus(a) => {
-                let v = self.eval(a)?;
-                undefined_check(&v)?;
-                if v.num().is_none() {
-                    return Err(type_err(format!(
-                        "bad operand type for unary +: '{}'",
-                        v.type_name()
-                    )));
-                }
-                v
-            }
+            ExprKind::Plus(a) => self.eval_plus(a)?,
             ExprKind::Not(a) => {
                 let v = self.eval(a)?;
                 Value::from(!self.truthy(&v)?)
@@ -644,32 +647,7 @@ impl<'a, 'w> Renderer<'a, 'w> {
                 undefined_check(&y)?;
                 binop(*op, &x, &y, self.max_len())?
             }
-            ExprKind::Concat(parts) => {
-                let mut vals = Vec::with_capacity(parts.len());
-                for p in parts {
-                    let v = self.eval(p)?;
-                    self.check(&v)?;
-                    vals.push(v);
-                }
-                let any_safe = self.autoescape && vals.iter().any(Value::is_safe);
-                let mut s = String::new();
-                for v in &vals {
-                    if any_safe && !v.is_safe() {
-                        let t = v.to_py_string();
-                        let _ = write_escaped(&t, &mut s);
-                    } else {
-                        let _ = v.write_str(&mut s);
-                    }
-                    if s.len() > self.max_len() {
-                        return Err(limit_err("string exceeds max_output_bytes"));
-                    }
-                }
-                if any_safe {
-                    Value::safe_string(s)
-                } else {
-                    Value::string(s)
-                }
-            }
+            ExprKind::Concat(parts) => self.eval_concat(parts)?,
             ExprKind::And(a, b) => {
                 let x = self.eval(a)?;
                 if !self.truthy(&x)? {
@@ -686,17 +664,7 @@ impl<'a, 'w> Renderer<'a, 'w> {
                     self.eval(b)?
                 }
             }
-            ExprKind::Compare(first, ops) => {
-                let mut left = self.eval(first)?;
-                for (op, rhs) in ops {
-                    let right = self.eval(rhs)?;
-                    if !self.compare(*op, &left, &right)? {
-                        return Ok(Value::from(false));
-                    }
-                    left = right;
-                }
-                Value::from(true)
-            }
+            ExprKind::Compare(first, ops) => self.eval_compare(first, ops)?,
             ExprKind::Cond(then, cond, other) => {
                 let c = self.eval(cond)?;
                 if self.truthy(&c)? {
@@ -708,44 +676,149 @@ impl<'a, 'w> Renderer<'a, 'w> {
                     Value::UNDEFINED
                 }
             }
-            ExprKind::Filter(val, f, args, kwargs) => {
-                let v = self.eval(val)?;
-                let mut a = Vec::with_capacity(args.len());
-                for x in args {
-                    a.push(self.eval(x)?);
-                }
-                let mut kw = Vec::with_capacity(kwargs.len());
-                for (k, x) in kwargs {
-                    kw.push((k.clone(), self.eval(x)?));
-                }
-                filters::apply(self, *f, v, a, kw)?
-            }
-            ExprKind::Test(val, t, args, negated) => {
-                let v = self.eval(val)?;
-                let mut a = Vec::with_capacity(args.len());
-                for x in args {
-                    a.push(self.eval(x)?);
-                }
-                let r = filters::test(self, *t, &v, &a)?;
-                Value::from(r != *negated)
-            }
+            ExprKind::Filter(val, f, args, kwargs) => self.eval_filter(val, f, args, kwargs)?,
+            ExprKind::Test(val, t, args, negated) => self.eval_test(val, t, args, negated)?,
             ExprKind::Call(callee, args, kwargs) => self.call(callee, args, kwargs)?,
-            ExprKind::Super => {
-                let Some((name, level)) = self.block_stack.last().cloned() else {
-                    return Err(Error::new(
-                        ErrorKind::Syntax,
-                        "super() used outside a block",
-                    ));
-                };
-                let pos = e.pos;
-                let s = self.capture(|r| r.render_block(&name, level + 1, pos))?;
-                if self.autoescape {
-                    Value::safe_string(s)
-                } else {
-                    Value::string(s)
-                }
-            }
+            ExprKind::Super => self.eval_super(e)?,
         })
+    }
+
+    // The helpers below are split out of `eval_inner`, which recurses, to keep its stack
+    // frame small.
+
+    #[inline(never)]
+    fn eval_list(&mut self, items: &[Expr]) -> R<Value> {
+        let mut v = Vec::with_capacity(items.len());
+        for i in items {
+            v.push(self.eval(i)?);
+        }
+        Ok(Value::from_vec(v))
+    }
+
+    #[inline(never)]
+    fn eval_tuple(&mut self, items: &[Expr]) -> R<Value> {
+        let mut v = Vec::with_capacity(items.len());
+        for i in items {
+            v.push(self.eval(i)?);
+        }
+        Ok(Value::tuple(v))
+    }
+
+    #[inline(never)]
+    fn eval_dict(&mut self, items: &[(Expr, Expr)]) -> R<Value> {
+        let mut m = crate::value::Map::new();
+        for (k, v) in items {
+            let kv = self.eval(k)?;
+            self.check(&kv)?;
+            let Some(ks) = kv.as_str() else {
+                return Err(type_err("only string keys are supported in dict literals"));
+            };
+            let ks: Rc<str> = Rc::from(ks);
+            let vv = self.eval(v)?;
+            m.insert(ks, vv);
+        }
+        Ok(Value::from(m))
+    }
+
+    #[inline(never)]
+    fn eval_plus(&mut self, a: &Expr) -> R<Value> {
+        let v = self.eval(a)?;
+        undefined_check(&v)?;
+        if v.num().is_none() {
+            return Err(type_err(format!(
+                "bad operand type for unary +: '{}'",
+                v.type_name()
+            )));
+        }
+        Ok(v)
+    }
+
+    #[inline(never)]
+    fn eval_concat(&mut self, parts: &[Expr]) -> R<Value> {
+        let mut vals = Vec::with_capacity(parts.len());
+        for p in parts {
+            let v = self.eval(p)?;
+            self.check(&v)?;
+            vals.push(v);
+        }
+        let any_safe = self.autoescape && vals.iter().any(Value::is_safe);
+        let mut s = String::new();
+        let max = self.max_len();
+        for v in &vals {
+            let mut w = Capped { s: &mut s, max };
+            let r = if any_safe && !v.is_safe() {
+                v.write_str(&mut Escaper(&mut w))
+            } else {
+                v.write_str(&mut w)
+            };
+            r.map_err(|_| limit_err("string exceeds max_output_bytes"))?;
+        }
+        if any_safe {
+            Ok(Value::safe_string(s))
+        } else {
+            Ok(Value::string(s))
+        }
+    }
+
+    #[inline(never)]
+    fn eval_compare(&mut self, first: &Expr, ops: &[(CmpOp, Expr)]) -> R<Value> {
+        let mut left = self.eval(first)?;
+        for (op, rhs) in ops {
+            let right = self.eval(rhs)?;
+            if !self.compare(*op, &left, &right)? {
+                return Ok(Value::from(false));
+            }
+            left = right;
+        }
+        Ok(Value::from(true))
+    }
+
+    #[inline(never)]
+    fn eval_filter(
+        &mut self,
+        val: &Expr,
+        f: &Filter,
+        args: &[Expr],
+        kwargs: &[(Rc<str>, Expr)],
+    ) -> R<Value> {
+        let v = self.eval(val)?;
+        let mut a = Vec::with_capacity(args.len());
+        for x in args {
+            a.push(self.eval(x)?);
+        }
+        let mut kw = Vec::with_capacity(kwargs.len());
+        for (k, x) in kwargs {
+            kw.push((k.clone(), self.eval(x)?));
+        }
+        filters::apply(self, *f, v, a, kw)
+    }
+
+    #[inline(never)]
+    fn eval_test(&mut self, val: &Expr, t: &Test, args: &[Expr], negated: &bool) -> R<Value> {
+        let v = self.eval(val)?;
+        let mut a = Vec::with_capacity(args.len());
+        for x in args {
+            a.push(self.eval(x)?);
+        }
+        let r = filters::test(self, *t, &v, &a)?;
+        Ok(Value::from(r != *negated))
+    }
+
+    #[inline(never)]
+    fn eval_super(&mut self, e: &Expr) -> R<Value> {
+        let Some((name, level)) = self.block_stack.last().cloned() else {
+            return Err(Error::new(
+                ErrorKind::Syntax,
+                "super() used outside a block",
+            ));
+        };
+        let pos = e.pos;
+        let s = self.capture(|r| r.render_block(&name, level + 1, pos))?;
+        if self.autoescape {
+            Ok(Value::safe_string(s))
+        } else {
+            Ok(Value::string(s))
+        }
     }
 
     fn compare(&mut self, op: CmpOp, a: &Value, b: &Value) -> R<bool> {
@@ -754,12 +827,12 @@ impl<'a, 'w> Renderer<'a, 'w> {
             undefined_check(b)?;
         }
         Ok(match op {
-            CmpOp::Eq => a.py_eq(b),
-            CmpOp::Ne => !a.py_eq(b),
-            CmpOp::In => contains(b, a)?,
-            CmpOp::NotIn => !contains(b, a)?,
+            CmpOp::Eq => self.eq(a, b)?,
+            CmpOp::Ne => !self.eq(a, b)?,
+            CmpOp::In => contains(self, b, a)?,
+            CmpOp::NotIn => !contains(self, b, a)?,
             _ => {
-                let Some(ord) = a.py_cmp(b) else {
+                let Some(ord) = self.cmp(a, b)? else {
                     let sym = match op {
                         CmpOp::Lt => "<",
                         CmpOp::Le => "<=",
@@ -897,11 +970,18 @@ impl<'a, 'w> Renderer<'a, 'w> {
     }
 }
 
+/// Comparisons of values built from shared parts can unfold exponentially; one render
+/// may visit at most `4 × max_output_bytes` items while comparing.
+pub(crate) fn work_err() -> Error {
+    limit_err("comparison work exceeds 4 × max_output_bytes items")
+}
+
 pub(crate) fn undefined(msg: String) -> Value {
     Value(Repr::UndefinedNamed(Rc::from(msg)))
 }
 
 /// Errors on any undefined value (operations that fail even in lenient mode).
+#[inline]
 pub(crate) fn undefined_check(v: &Value) -> R<()> {
     match &v.0 {
         Repr::Undefined => Err(Error::new(ErrorKind::Undefined, "value is undefined")),
@@ -942,11 +1022,13 @@ fn get_attr(o: &Value, name: &str) -> R<Value> {
 fn get_item(o: &Value, k: &Value) -> R<Value> {
     undefined_check(o)?;
     let missing = || {
-        undefined(format!(
-            "'{} object' has no item {}",
-            o.type_name(),
-            k.to_py_string()
-        ))
+        // The key as Python prints it, cut short: a key can unfold to a huge value.
+        let mut key = String::new();
+        let _ = k.write_str(&mut Capped {
+            s: &mut key,
+            max: 64,
+        });
+        undefined(format!("'{} object' has no item {key}", o.type_name()))
     };
     Ok(match (&o.0, &k.0) {
         (Repr::Map(m), Repr::Str(s) | Repr::Safe(s)) => m.get(s).cloned().unwrap_or_else(missing),
@@ -978,7 +1060,8 @@ fn get_item(o: &Value, k: &Value) -> R<Value> {
     })
 }
 
-fn contains(container: &Value, item: &Value) -> R<bool> {
+/// Python `item in container`.
+pub(crate) fn contains(r: &mut Renderer<'_, '_>, container: &Value, item: &Value) -> R<bool> {
     Ok(match &container.0 {
         Repr::Str(s) | Repr::Safe(s) => match item.as_str() {
             Some(i) => s.contains(i),
@@ -989,7 +1072,14 @@ fn contains(container: &Value, item: &Value) -> R<bool> {
                 )))
             }
         },
-        Repr::List(l) | Repr::Tuple(l) => l.iter().any(|x| x.py_eq(item)),
+        Repr::List(l) | Repr::Tuple(l) => {
+            for x in l.iter() {
+                if r.eq(x, item)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
         Repr::Map(m) => match item.as_str() {
             Some(k) => m.get(k).is_some(),
             None => false,

@@ -34,6 +34,21 @@ pub(crate) enum Repr {
     Loop(Rc<crate::render::LoopState>),
 }
 
+/// String equality for short names (variables, attributes, map keys) without a libc
+/// `memcmp` call per comparison.
+#[inline]
+pub(crate) fn key_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    } else {
+        a == b
+    }
+}
+
 /// An insertion-ordered, string-keyed mapping (a Python `dict` with string keys).
 #[derive(Clone, Debug, Default)]
 pub struct Map {
@@ -50,7 +65,7 @@ impl Map {
     pub fn insert(&mut self, key: impl Into<Rc<str>>, value: impl Into<Value>) {
         let key = key.into();
         let value = value.into();
-        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| *k == key) {
+        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| key_eq(k, &key)) {
             slot.1 = value;
         } else {
             self.entries.push((key, value));
@@ -61,7 +76,7 @@ impl Map {
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.entries
             .iter()
-            .find(|(k, _)| &**k == key)
+            .find(|(k, _)| key_eq(k, key))
             .map(|(_, v)| v)
     }
 
@@ -222,23 +237,51 @@ impl Value {
 
     /// Python `==`.
     pub(crate) fn py_eq(&self, other: &Value) -> bool {
+        let mut unbounded = usize::MAX;
+        self.eq_within(other, &mut unbounded).unwrap_or(false)
+    }
+
+    /// Python `==`, visiting at most `budget` nested items; `None` once the budget is
+    /// spent (values built from shared parts can be exponentially large when unfolded).
+    pub(crate) fn eq_within(&self, other: &Value, budget: &mut usize) -> Option<bool> {
+        *budget = budget.checked_sub(1)?;
         if let (Some(a), Some(b)) = (self.num(), other.num()) {
-            return match (a, b) {
+            return Some(match (a, b) {
                 (Num::I(x), Num::I(y)) => x == y,
                 (x, y) => x.f() == y.f(),
-            };
+            });
         }
-        match (&self.0, &other.0) {
+        Some(match (&self.0, &other.0) {
             (Repr::None, Repr::None) => true,
             (Repr::Str(a) | Repr::Safe(a), Repr::Str(b) | Repr::Safe(b)) => a == b,
             (Repr::List(a), Repr::List(b)) | (Repr::Tuple(a), Repr::Tuple(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.py_eq(y))
+                if Rc::ptr_eq(a, b) {
+                    return Some(true);
+                }
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                for (x, y) in a.iter().zip(b.iter()) {
+                    if !x.eq_within(y, budget)? {
+                        return Some(false);
+                    }
+                }
+                true
             }
             (Repr::Map(a), Repr::Map(b)) => {
-                a.len() == b.len()
-                    && a.entries
-                        .iter()
-                        .all(|(k, v)| b.get(k).is_some_and(|w| v.py_eq(w)))
+                if Rc::ptr_eq(a, b) {
+                    return Some(true);
+                }
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                for (k, v) in &a.entries {
+                    match b.get(k) {
+                        Some(w) if v.eq_within(w, budget)? => {}
+                        _ => return Some(false),
+                    }
+                }
+                true
             }
             (
                 Repr::Undefined | Repr::UndefinedNamed(_),
@@ -246,29 +289,35 @@ impl Value {
             ) => true,
             (Repr::Macro(a), Repr::Macro(b)) => Rc::ptr_eq(a, b),
             _ => false,
-        }
+        })
     }
 
-    /// Python ordering; `None` when the types cannot be ordered.
-    pub(crate) fn py_cmp(&self, other: &Value) -> Option<core::cmp::Ordering> {
+    /// Python ordering within a budget of visited items: `Ok(None)` when the types
+    /// cannot be ordered, `Err(())` once the budget is spent.
+    pub(crate) fn cmp_within(
+        &self,
+        other: &Value,
+        budget: &mut usize,
+    ) -> Result<Option<core::cmp::Ordering>, ()> {
+        *budget = budget.checked_sub(1).ok_or(())?;
         if let (Some(a), Some(b)) = (self.num(), other.num()) {
-            return match (a, b) {
+            return Ok(match (a, b) {
                 (Num::I(x), Num::I(y)) => Some(x.cmp(&y)),
                 (x, y) => x.f().partial_cmp(&y.f()),
-            };
+            });
         }
-        match (&self.0, &other.0) {
+        Ok(match (&self.0, &other.0) {
             (Repr::Str(a) | Repr::Safe(a), Repr::Str(b) | Repr::Safe(b)) => Some(a.cmp(b)),
             (Repr::List(a), Repr::List(b)) | (Repr::Tuple(a), Repr::Tuple(b)) => {
                 for (x, y) in a.iter().zip(b.iter()) {
-                    if !x.py_eq(y) {
-                        return x.py_cmp(y);
+                    if !x.eq_within(y, budget).ok_or(())? {
+                        return x.cmp_within(y, budget);
                     }
                 }
                 Some(a.len().cmp(&b.len()))
             }
             _ => None,
-        }
+        })
     }
 
     /// Python `str(value)` written to `out` (undefined writes nothing).

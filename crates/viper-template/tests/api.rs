@@ -167,6 +167,277 @@ fn path_traversal_is_rejected() {
     assert!(env.render("/abs", &Value::NONE).is_err());
 }
 
+/// `a` has 10 items, `b` 10 × a, … `i` unfolds to 10^9 items from a few hundred bytes.
+const SHARED: &str = "{% set a = [1,2,3,4,5,6,7,8,9,10] %}{% set b = [a,a,a,a,a,a,a,a,a,a] %}\
+{% set c = [b,b,b,b,b,b,b,b,b,b] %}{% set d = [c,c,c,c,c,c,c,c,c,c] %}{% set e = [d,d,d,d,d,d,d,d,d,d] %}\
+{% set f = [e,e,e,e,e,e,e,e,e,e] %}{% set g = [f,f,f,f,f,f,f,f,f,f] %}{% set h = [g,g,g,g,g,g,g,g,g,g] %}\
+{% set i = [h,h,h,h,h,h,h,h,h,h] %}";
+
+#[test]
+fn values_that_unfold_exponentially_hit_limits() {
+    let twin =
+        "{% set a2 = [1,2,3,4,5,6,7,8,9,10] %}{% set b2 = [a2] * 10 %}{% set c2 = [b2] * 10 %}\
+{% set d2 = [c2] * 10 %}{% set e2 = [d2] * 10 %}{% set f2 = [e2] * 10 %}{% set g2 = [f2] * 10 %}\
+{% set h2 = [g2] * 10 %}{% set i2 = [h2] * 10 %}";
+    let cases = [
+        ("{{ i }}", true),
+        ("{{ i ~ '' }}", true),
+        ("{{ i|string }}", true),
+        ("{{ i|tojson }}", true),
+        ("{{ [i]|join }}", true),
+        ("{{ i|upper }}", true),
+        ("{{ {'k': i}|urlencode }}", true),
+        ("{{ [i, i]|sort }}", true),
+        ("{{ i == i2 }}", true),
+        ("{{ i in [i2] }}", true),
+        // The same object compares equal without unfolding, as in Python.
+        ("{{ i == i }}", false),
+    ];
+    for autoescape in [true, false] {
+        for (tail, fails) in cases {
+            let cfg = Config {
+                autoescape,
+                max_output_bytes: 64 * 1024,
+                ..Config::default()
+            };
+            let env = env_with(&[("t", &format!("{SHARED}{twin}{tail}"))], cfg);
+            match env.render("t", &Value::NONE) {
+                Err(e) => {
+                    assert!(fails, "{tail}: {e}");
+                    assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{tail}: {e}");
+                    assert_eq!(e.template(), "t");
+                    assert!(e.line() == 1 && e.column() > 500, "{tail}: {e}");
+                }
+                Ok(out) => assert!(!fails && out == "True", "{tail}: {out:.80}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_missing_item_error_quotes_a_huge_key_briefly() {
+    let env = env_with(
+        &[("t", &format!("{SHARED}{{{{ xs[i] }}}}"))],
+        Config::default(),
+    );
+    let e = env
+        .render("t", &Value::map([("xs", Value::list([1]))]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Undefined);
+    assert!(e.message().len() < 200, "{}", e.message());
+}
+
+#[test]
+fn render_recursion_is_bounded_before_the_stack_is() {
+    // Macro recursion is allowed to go deep (max_depth raised); max_recursion must stop it
+    // with an error well inside the 2 MiB stack of a test thread, even in a debug build.
+    let deep = "{% macro f(n) %}{{ n ~ f(n - 1) ~ n if n > 0 else (n|string|upper ~ \
+                (n * (n + (n - (n // (n + 1)))))) }}{% endmacro %}{{ f(100000) }}";
+    let nested = "{% macro f(n) %}{% if n > 0 %}{% for x in [1] %}{% if true %}{{ f(n - 1) }}\
+                  {% endif %}{% endfor %}{% endif %}{% endmacro %}{{ f(100000) }}";
+    for src in [deep, nested] {
+        let env = env_with(
+            &[("t", src)],
+            Config {
+                max_depth: 1_000_000,
+                ..Config::default()
+            },
+        );
+        let e = env.render("t", &Value::NONE).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{e}");
+        assert!(e.message().contains("max_recursion"), "{e}");
+        assert_eq!((e.template(), e.line()), ("t", 1));
+    }
+    // A realistic depth renders.
+    let env = env_with(
+        &[(
+            "t",
+            "{% macro f(n) %}{% if n > 0 %}[{{ f(n - 1) }}]{% endif %}{% endmacro %}{{ f(10) }}",
+        )],
+        Config::default(),
+    );
+    assert_eq!(
+        env.render("t", &Value::NONE).unwrap(),
+        "[".repeat(10) + &"]".repeat(10)
+    );
+}
+
+#[test]
+fn extends_and_include_cycles_hit_max_depth() {
+    let env = env_with(
+        &[
+            ("self_extends", "{% extends 'self_extends' %}"),
+            ("ping", "{% extends 'pong' %}"),
+            ("pong", "{% extends 'ping' %}"),
+            ("inc_a", "a{% include 'inc_b' %}"),
+            ("inc_b", "b{% include 'inc_a' %}"),
+        ],
+        Config::default(),
+    );
+    for name in ["self_extends", "ping", "inc_a"] {
+        let e = env.render(name, &Value::NONE).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{name}: {e}");
+        assert!(e.message().contains("max_depth (32)"), "{name}: {e}");
+    }
+}
+
+#[test]
+fn limit_errors_name_the_limit_and_where_it_was_hit() {
+    let cfg = Config {
+        max_output_bytes: 100,
+        max_loop_iterations: 10,
+        max_nesting: 8,
+        max_source_bytes: 200,
+        ..Config::default()
+    };
+    let env = env_with(
+        &[
+            ("out", "ok\n  {{ long }}"),
+            ("loop", "ok\n\n {% for x in range %}{% endfor %}"),
+            ("nest", "ok\n{{ [[[[[[[[[1]]]]]]]]] }}"),
+            ("src", &"x".repeat(201)),
+        ],
+        cfg,
+    );
+    let long = "x".repeat(101);
+    let ctx = Value::map([
+        ("range", Value::list(0..20)),
+        ("long", Value::from(long.as_str())),
+    ]);
+    for (name, field, line, col) in [
+        ("out", "max_output_bytes", 2, 6),
+        ("loop", "max_loop_iterations (10)", 3, 9),
+        ("nest", "nesting too deep", 2, 0),
+        ("src", "max_source_bytes (200)", 1, 1),
+    ] {
+        let e = env.render(name, &ctx).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{name}: {e}");
+        assert!(e.message().contains(field), "{name}: {e}");
+        assert_eq!((e.template(), e.line()), (name, line), "{name}: {e}");
+        if col != 0 {
+            assert_eq!(e.column(), col, "{name}: {e}");
+        }
+        assert!(e.to_string().starts_with(&format!("{name}:{line}:")), "{e}");
+    }
+}
+
+#[test]
+fn errors_point_into_the_template_that_failed() {
+    let env = env_with(
+        &[
+            (
+                "page",
+                "{% extends 'layout' %}{% block body %}{% include 'row' %}{% endblock %}",
+            ),
+            ("layout", "<main>\n{% block body %}{% endblock %}</main>"),
+            ("row", "<p>\n   {{ 1 // zero }}</p>"),
+            (
+                "macros",
+                "{% macro m(x) %}\n\n{{ x.missing }}{% endmacro %}",
+            ),
+            ("uses", "{% include 'macros' %}{% from_nowhere %}"),
+            (
+                "calls",
+                "{% macro m(x) %}\n{{ x + 'a' }}{% endmacro %}\n{{ m(1) }}",
+            ),
+        ],
+        Config::default(),
+    );
+    let ctx = Value::map([("zero", 0)]);
+    let e = env.render("page", &ctx).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Value);
+    // The position of the failing operator.
+    assert_eq!((e.template(), e.line(), e.column()), ("row", 2, 9), "{e}");
+    let e = env.render("uses", &ctx).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Syntax);
+    assert_eq!((e.template(), e.line(), e.column()), ("uses", 1, 26), "{e}");
+    assert!(e.message().contains("from_nowhere"), "{e}");
+    let e = env.render("calls", &ctx).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Type);
+    assert_eq!((e.template(), e.line()), ("calls", 2), "{e}");
+}
+
+#[test]
+fn streaming_writes_before_the_render_ends() {
+    // The writer sees the first rows before a late error: nothing is held back.
+    struct Log(Vec<String>);
+    impl core::fmt::Write for Log {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            self.0.push(s.to_string());
+            Ok(())
+        }
+    }
+    let env = env_with(
+        &[("t", "{% for x in xs %}<{{ x }}>{% endfor %}{{ 1 // 0 }}")],
+        Config::default(),
+    );
+    let mut log = Log(Vec::new());
+    let e = env
+        .get_template("t")
+        .unwrap()
+        .render_to(&ctx(), &mut log)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Value);
+    assert_eq!(log.0.concat(), "<1><2><3>");
+    assert!(log.0.len() >= 3, "{:?}", log.0);
+
+    // A failing writer stops the render with a Write error.
+    struct Full(usize);
+    impl core::fmt::Write for Full {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            self.0 = self.0.checked_sub(s.len()).ok_or(core::fmt::Error)?;
+            Ok(())
+        }
+    }
+    let e = env
+        .get_template("t")
+        .unwrap()
+        .render_to(&ctx(), &mut Full(5))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Write);
+}
+
+#[test]
+fn a_template_larger_than_the_cache_budget_is_compiled_but_not_kept() {
+    let env = env_with(
+        &[("big", &"y".repeat(5000)), ("small", "s")],
+        Config {
+            cache_bytes: 4096,
+            ..Config::default()
+        },
+    );
+    assert_eq!(env.render("big", &Value::NONE).unwrap().len(), 5000);
+    assert_eq!(env.cache_len(), 0);
+    env.render("small", &Value::NONE).unwrap();
+    assert_eq!(env.cache_len(), 1);
+    assert!(env.cache_size() <= 4096);
+}
+
+#[test]
+fn whitespace_switches_apply_through_the_config() {
+    let src = "<ul>\n  {% for x in xs %}\n  <li>{{ x }}</li>\n  {% endfor %}\n</ul>";
+    let render_with = |trim_blocks, lstrip_blocks| {
+        env_with(
+            &[("t", src)],
+            Config {
+                trim_blocks,
+                lstrip_blocks,
+                ..Config::default()
+            },
+        )
+        .render("t", &ctx())
+        .unwrap()
+    };
+    assert_eq!(
+        render_with(false, false),
+        "<ul>\n  \n  <li>1</li>\n  \n  <li>2</li>\n  \n  <li>3</li>\n  \n</ul>"
+    );
+    assert_eq!(
+        render_with(true, true),
+        "<ul>\n  <li>1</li>\n  <li>2</li>\n  <li>3</li>\n</ul>"
+    );
+}
+
 struct Counting {
     inner: MapLoader,
     loads: std::cell::Cell<usize>,
