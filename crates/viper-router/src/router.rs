@@ -285,6 +285,103 @@ struct StaticEdge {
     /// The key's first 8 bytes, big-endian, zero-padded: most comparisons end here.
     prefix: u64,
     node: u32,
+    /// The compressed edge: `key`, then the keys of the chain of nodes below that have
+    /// nothing but one static child each (no endpoint, no parameter), joined by `/`.
+    /// Unescaped lookups compare it against the path in one go and land on `target`.
+    chain: Chain,
+}
+
+/// A static edge's key extended through single-child nodes, prepared for comparing
+/// against the raw path eight bytes at a time.
+#[derive(Default)]
+struct Chain {
+    /// `key/key2/…`.
+    full: Box<str>,
+    /// The node at the end of the chain.
+    target: u32,
+    /// Big-endian first `min(8, len)` bytes of `full`, zero-padded.
+    head: u64,
+    /// Big-endian first `min(8, len + 1)` bytes of `full` followed by `/`, zero-padded.
+    head_slash: u64,
+    /// `mask_bytes(len)` and `mask_bytes(len + 1)`.
+    mask: u64,
+    mask_slash: u64,
+}
+
+/// Mask keeping the first `n` (0..=8) big-endian bytes of a `u64`.
+#[inline]
+const fn mask_bytes(n: usize) -> u64 {
+    if n == 0 {
+        0
+    } else if n >= 8 {
+        u64::MAX
+    } else {
+        !(u64::MAX >> (8 * n))
+    }
+}
+
+impl Chain {
+    fn new(full: String, target: u32) -> Self {
+        let l = full.len();
+        let head = prefix8(full.as_bytes());
+        let mut with_slash = [0u8; 8];
+        for (d, s) in with_slash
+            .iter_mut()
+            .zip(full.as_bytes().iter().chain(core::iter::once(&b'/')))
+        {
+            *d = *s;
+        }
+        Chain {
+            full: full.into_boxed_str(),
+            target,
+            head,
+            head_slash: u64::from_be_bytes(with_slash),
+            mask: mask_bytes(l),
+            mask_slash: mask_bytes(l + 1),
+        }
+    }
+
+    /// Where the chain ends in `path` if it matches at `pos` and is followed by `/` or
+    /// the end of the path. `w` is the path's 8 bytes from `pos`, big-endian, zero-padded.
+    #[inline]
+    fn match_at(&self, path: &[u8], pos: usize, w: u64) -> Option<usize> {
+        let rem = path.len() - pos;
+        let l = self.full.len();
+        if l < 8 {
+            if l < rem {
+                // The byte after the key is inside the window: compare it as `/` too.
+                return (w & self.mask_slash == self.head_slash).then_some(pos + l);
+            }
+            return (l == rem && w & self.mask == self.head).then_some(pos + l);
+        }
+        if l > rem || w != self.head {
+            return None;
+        }
+        let tail = self.full.as_bytes().get(8..)?;
+        if path.get(pos + 8..pos + l)? != tail {
+            return None;
+        }
+        (l == rem || path.get(pos + l) == Some(&b'/')).then_some(pos + l)
+    }
+}
+
+/// The path's 8 bytes from `pos`, big-endian, zero-padded past the end.
+#[inline]
+fn window(path: &[u8], pos: usize) -> u64 {
+    if let Some(w) = path.get(pos..).and_then(|r| r.first_chunk::<8>()) {
+        return u64::from_be_bytes(*w);
+    }
+    let rem = path.len().saturating_sub(pos);
+    if rem == 0 {
+        return 0;
+    }
+    // Short tail: load the path's last 8 bytes and shift the tail to the top.
+    if let Some(last) = path.len().checked_sub(8).and_then(|s| path.get(s..)) {
+        if let Some(w) = last.first_chunk::<8>() {
+            return u64::from_be_bytes(*w) << (8 * (8 - rem));
+        }
+    }
+    prefix8(path.get(pos..).unwrap_or(&[]))
 }
 
 #[inline]
@@ -365,6 +462,12 @@ impl Node {
     /// The child for an unescaped segment `seg`, which starts at `pos` in `path`.
     #[inline]
     fn find_static(&self, seg: &[u8], path: &[u8], pos: usize) -> Option<u32> {
+        self.find_static_edge(seg, path, pos).map(|e| e.node)
+    }
+
+    /// The edge for an unescaped segment `seg`, which starts at `pos` in `path`.
+    #[inline(always)]
+    fn find_static_edge(&self, seg: &[u8], path: &[u8], pos: usize) -> Option<&StaticEdge> {
         // Load 8 bytes of the path at once when they exist and mask off what follows a
         // short segment; this is `prefix8(seg)` without a byte loop.
         let prefix = match path.get(pos..).and_then(|r| r.first_chunk::<8>()) {
@@ -379,11 +482,7 @@ impl Node {
             _ => prefix8(seg),
         };
         if self.table.is_empty() {
-            return self
-                .statics
-                .iter()
-                .find(|e| e.matches(seg, prefix))
-                .map(|e| e.node);
+            return self.statics.iter().find(|e| e.matches(seg, prefix));
         }
         let mask = self.table.len() - 1;
         let mut i = key_hash(seg.len(), prefix) & mask;
@@ -392,7 +491,7 @@ impl Node {
             let idx = *self.table.get(i)?;
             let e = self.statics.get(idx as usize)?;
             if e.matches(seg, prefix) {
-                return Some(e.node);
+                return Some(e);
             }
             i = (i + 1) & mask;
         }
@@ -620,6 +719,27 @@ fn find2(b: &[u8], from: usize, x: u8, y: u8) -> usize {
     b.len()
 }
 
+/// Index of the first `/` in `b` at or after `from`, or `b.len()`; eight bytes at a time.
+#[inline]
+fn find_slash(b: &[u8], from: usize) -> usize {
+    let m = LO * u64::from(b'/');
+    let mut i = from;
+    while let Some(chunk) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let z = zero_bytes(u64::from_le_bytes(*chunk) ^ m);
+        if z != 0 {
+            return i + (z.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'/' {
+            return i;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
 /// End of the path in a request-target (first `?` or `#`, or the length) and whether
 /// the path contains `%`, in one pass. Never reports `false` when there is a `%`.
 #[inline]
@@ -830,7 +950,9 @@ impl<T> Router<T> {
     fn add(&mut self, method: Method, pattern: &str, segs: &[Seg<'_>], value: T) {
         let mut node = 0usize;
         let mut path_ep = false;
+        let mut visited = Vec::with_capacity(segs.len() + 1);
         for seg in segs {
+            visited.push(node);
             let next = match *seg {
                 Seg::Static(s) => {
                     let prefix = prefix8(s.as_bytes());
@@ -845,6 +967,7 @@ impl<T> Router<T> {
                                     key: Box::from(s),
                                     prefix,
                                     node: id,
+                                    chain: Chain::default(),
                                 },
                             );
                             self.nodes[node].rebuild_table();
@@ -894,6 +1017,8 @@ impl<T> Router<T> {
             }
             id
         };
+        visited.push(node);
+        self.rechain(&visited);
         let route = self.routes.len() as u32;
         let e = &mut self.endpoints[ep as usize];
         e.handlers[method.index()] = route;
@@ -904,6 +1029,36 @@ impl<T> Router<T> {
             value,
             endpoint: ep,
         });
+    }
+
+    /// Recomputes the compressed static edges of `nodes` (the nodes an insertion went
+    /// through: only chains starting on that path can pass through a changed node).
+    fn rechain(&mut self, nodes: &[usize]) {
+        for &n in nodes {
+            let count = self.nodes.get(n).map_or(0, |x| x.statics.len());
+            for i in 0..count {
+                let (mut full, mut target) = {
+                    let e = &self.nodes[n].statics[i];
+                    (String::from(&*e.key), e.node)
+                };
+                loop {
+                    let c = &self.nodes[target as usize];
+                    let single = c.ep == NONE
+                        && c.path_ep == NONE
+                        && c.int == NONE
+                        && c.float == NONE
+                        && c.str_ == NONE
+                        && c.statics.len() == 1;
+                    if !single {
+                        break;
+                    }
+                    full.push('/');
+                    full.push_str(&c.statics[0].key);
+                    target = c.statics[0].node;
+                }
+                self.nodes[n].statics[i].chain = Chain::new(full, target);
+            }
+        }
     }
 
     /// Finds the route for `method` and `target` (the request-target in origin form:
@@ -1000,7 +1155,12 @@ impl<T> Router<T> {
     ) -> Match<'r, 'p, T> {
         let mut s = Search::new(rel, virt, Some(method), self.config.head_falls_back_to_get);
         s.any_pct = any_pct;
-        if let Some(route) = self.walk(0, 0, &mut s) {
+        let found = if any_pct || virt {
+            self.walk(0, 0, &mut s)
+        } else {
+            self.fast(0, 0, &mut s)
+        };
+        if let Some(route) = found {
             if let Some(r) = self.routes.get(route as usize) {
                 let (names, kinds) = self
                     .endpoints
@@ -1087,6 +1247,157 @@ impl<T> Router<T> {
         }
         s.len = mark;
         None
+    }
+
+    /// Takes a branch whose segment ends at `end`: checks the endpoint of `child` when
+    /// the path ends there, otherwise continues below it.
+    #[inline]
+    fn fast_branch(&self, child: u32, end: usize, s: &mut Search<'_>) -> Option<u32> {
+        if end >= s.path.len() {
+            let ep = self.nodes.get(child as usize)?.ep;
+            return if ep == NONE {
+                None
+            } else {
+                self.try_endpoint(ep, s)
+            };
+        }
+        self.fast(child, end + 1, s)
+    }
+
+    /// [`Router::walk`] for the common case: a path without `%` and without a virtual
+    /// trailing slash. Static edges are compared as whole chains (`repos/…/x`) straight
+    /// against the path, and the walk loops instead of recursing wherever the branch it
+    /// takes is the last one a node offers (recursion is left for real choice points).
+    /// Must agree with `walk` on every such path (checked by a differential proptest).
+    fn fast(&self, mut node: u32, mut pos: usize, s: &mut Search<'_>) -> Option<u32> {
+        let bytes = s.path.as_bytes();
+        let len = bytes.len();
+        loop {
+            let n = self.nodes.get(node as usize)?;
+            let has_str = n.str_ != NONE;
+            let has_num = n.int != NONE || n.float != NONE;
+            let has_path = n.path_ep != NONE;
+            let params = has_str || has_num || has_path;
+            // The segment's end, found lazily (static chains do not need it).
+            let mut end = usize::MAX;
+
+            // 1. Static chains.
+            if !n.statics.is_empty() {
+                let hit = if n.table.is_empty() {
+                    let w = window(bytes, pos);
+                    n.statics.iter().find_map(|e| {
+                        e.chain
+                            .match_at(bytes, pos, w)
+                            .map(|at| (at, e.chain.target))
+                    })
+                } else {
+                    end = find_slash(bytes, pos);
+                    let seg = bytes.get(pos..end)?;
+                    n.find_static_edge(seg, bytes, pos).and_then(|e| {
+                        let c = &e.chain;
+                        if c.full.len() == e.key.len() {
+                            return Some((end, c.target));
+                        }
+                        let extra = c.full.as_bytes().get(e.key.len()..)?;
+                        let at = end + extra.len();
+                        let ok = bytes.get(end..at) == Some(extra)
+                            && (at == len || bytes.get(at) == Some(&b'/'));
+                        ok.then_some((at, c.target))
+                    })
+                };
+                if let Some((at, target)) = hit {
+                    if at < len && !params {
+                        node = target;
+                        pos = at + 1;
+                        continue;
+                    }
+                    let mark = s.len;
+                    if let Some(r) = self.fast_branch(target, at, s) {
+                        return Some(r);
+                    }
+                    s.len = mark;
+                }
+                if !params {
+                    return None;
+                }
+            }
+            if pos >= len {
+                // An empty last segment: no parameter takes it.
+                return None;
+            }
+            if end == usize::MAX {
+                end = find_slash(bytes, pos);
+            }
+            let seg = bytes.get(pos..end)?;
+
+            // 2, 3. Typed segments, 4. `str`.
+            if !seg.is_empty() {
+                if has_num {
+                    let int = if n.int != NONE { parse_int(seg) } else { None };
+                    if int.is_some() {
+                        let mark = s.len;
+                        if s.push(pos, end, false) {
+                            if n.float == NONE && !has_str && !has_path && end < len {
+                                node = n.int;
+                                pos = end + 1;
+                                continue;
+                            }
+                            if let Some(r) = self.fast_branch(n.int, end, s) {
+                                return Some(r);
+                            }
+                        }
+                        s.len = mark;
+                    }
+                    if n.float != NONE && parse_float(seg).is_some() {
+                        let mark = s.len;
+                        if s.push(pos, end, false) {
+                            if !has_str && !has_path && end < len {
+                                node = n.float;
+                                pos = end + 1;
+                                continue;
+                            }
+                            if let Some(r) = self.fast_branch(n.float, end, s) {
+                                return Some(r);
+                            }
+                        }
+                        s.len = mark;
+                    }
+                }
+                if has_str {
+                    let mark = s.len;
+                    if s.push(pos, end, false) {
+                        if !has_path && end < len {
+                            node = n.str_;
+                            pos = end + 1;
+                            continue;
+                        }
+                        if let Some(r) = self.fast_branch(n.str_, end, s) {
+                            return Some(r);
+                        }
+                    }
+                    s.len = mark;
+                }
+            }
+
+            // 5. `path`: the rest of the path.
+            if has_path {
+                let rest = bytes.get(pos..)?;
+                let rules = Rules {
+                    slash_ok: true,
+                    no_dot_segments: true,
+                };
+                if pct::validate(rest, false, rules) {
+                    let mark = s.len;
+                    if s.push(pos, len, false) {
+                        if let Some(r) = self.try_endpoint(n.path_ep, s) {
+                            return Some(r);
+                        }
+                    }
+                    s.len = mark;
+                }
+            }
+            return None;
+        }
     }
 
     /// Depth-first search from `node` for the segment that starts at byte `pos` of
@@ -1204,5 +1515,162 @@ impl<T> Router<T> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use proptest::prelude::*;
+
+    /// Pattern segments from a tiny alphabet, so routes share prefixes, chains form
+    /// and break, and every kind of choice point appears. `#` stands for a parameter
+    /// name, made unique per pattern.
+    fn pattern_seg() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            5 => prop::sample::select(&["a", "b", "abcdefgh", "abcdefghi"][..]),
+            1 => Just("{p#:int}"),
+            1 => Just("{p#:float}"),
+            1 => Just("{p#}"),
+        ]
+    }
+
+    fn pattern() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(pattern_seg(), 0..5),
+            prop::bool::weighted(0.2),
+            prop::bool::weighted(0.2),
+        )
+            .prop_map(|(segs, path, slash)| {
+                let mut p = String::new();
+                for (i, s) in segs.iter().enumerate() {
+                    p.push('/');
+                    p.push_str(&s.replace('#', &format!("{i}")));
+                }
+                if path {
+                    p.push_str("/{rest:path}");
+                } else if slash || p.is_empty() {
+                    p.push('/');
+                }
+                p
+            })
+    }
+
+    const VALUES: [&str; 16] = [
+        "a",
+        "b",
+        "ab",
+        "abc",
+        "abcdefgh",
+        "abcdefghi",
+        "abcdefghij",
+        "x-y",
+        "1",
+        "-7",
+        "2.5",
+        "1e3",
+        "z",
+        ".",
+        "..",
+        "",
+    ];
+
+    fn random_request(choices: &[u8]) -> String {
+        let mut p = String::new();
+        for c in choices {
+            p.push('/');
+            p.push_str(VALUES[usize::from(*c) % VALUES.len()]);
+        }
+        if p.is_empty() {
+            p.push('/');
+        }
+        p
+    }
+
+    /// A request built from `pattern`: parameters filled from `choices`, then cut to
+    /// `keep` segments or extended by one, so it hits the route, a prefix or a child.
+    fn near_request(pattern: &str, choices: &[u8], keep: usize, extend: bool) -> String {
+        let mut p = String::new();
+        let segs = pattern.split('/').skip(1);
+        let n = segs.clone().count();
+        for (i, seg) in segs.enumerate().take(if extend { n } else { keep.min(n) }) {
+            p.push('/');
+            if seg.starts_with('{') {
+                let c = choices.get(i).copied().unwrap_or(0);
+                if seg.ends_with(":path}") {
+                    p.push_str(["x/y", "a", "a/../b", "./b", "ab/"][usize::from(c) % 5]);
+                } else {
+                    p.push_str(VALUES[usize::from(c) % VALUES.len()]);
+                }
+            } else {
+                p.push_str(seg);
+            }
+        }
+        if extend {
+            p.push('/');
+            p.push_str(VALUES[usize::from(choices.first().copied().unwrap_or(0)) % VALUES.len()]);
+        }
+        if p.is_empty() {
+            p.push('/');
+        }
+        p
+    }
+
+    fn outcome(
+        r: &Router<usize>,
+        rel: &str,
+        m: Method,
+        fast: bool,
+    ) -> (Option<u32>, usize, [(u32, u32); MAX_PARAMS], u16, bool) {
+        let mut s = Search::new(rel, false, Some(m), true);
+        s.any_pct = false;
+        let found = if fast {
+            r.fast(0, 0, &mut s)
+        } else {
+            r.walk(0, 0, &mut s)
+        };
+        let mut slots = [(0, 0); MAX_PARAMS];
+        if found.is_some() {
+            for (d, x) in slots.iter_mut().zip(&s.slots).take(s.len) {
+                *d = (x.start, x.end);
+            }
+        }
+        (
+            found,
+            s.len * usize::from(found.is_some()),
+            slots,
+            s.bits,
+            s.matched,
+        )
+    }
+
+    proptest! {
+        /// The chained fast walk and the segment-by-segment walk agree on every
+        /// unescaped path: same route, same parameters, same `Allow` bits.
+        #[test]
+        fn fast_walk_agrees_with_segment_walk(
+            patterns in prop::collection::vec((pattern(), 0usize..3), 1..32),
+            requests in prop::collection::vec(
+                (0usize..32, prop::collection::vec(any::<u8>(), 0..6), 0usize..6, 0u8..4, 0usize..3),
+                1..32,
+            ),
+        ) {
+            let methods = [Method::Get, Method::Post, Method::Delete];
+            let mut r = Router::new();
+            for (i, (p, m)) in patterns.iter().enumerate() {
+                let _ = r.insert(methods[*m], p, i);
+            }
+            for (pick, choices, keep, how, m) in &requests {
+                let q = match (how, patterns.get(*pick)) {
+                    (0, _) | (_, None) => random_request(choices),
+                    (1, Some((p, _))) => near_request(p, choices, *keep, true),
+                    (_, Some((p, _))) => near_request(p, choices, *keep, false),
+                };
+                let rel = &q[1..];
+                let m = methods[*m];
+                prop_assert_eq!(outcome(&r, rel, m, true), outcome(&r, rel, m, false), "{} {}", m, q);
+            }
+        }
     }
 }
