@@ -249,6 +249,9 @@ async fn h2_large() {
         body.flow_control().release_capacity(d.len()).unwrap();
     }
     assert_eq!(n, BIG);
+    // The client connection closes (and the server's accept loop ends) only once
+    // every stream handle is gone.
+    drop(body);
     drop(client);
     let _ = server.await;
 }

@@ -164,6 +164,7 @@ pub struct Connection {
     local_resets: Bucket,
     empty_frames: Bucket,
     tiny_frames: Bucket,
+    priority_frames: Bucket,
     ready: [VecDeque<u32>; 8],
     stall_since: Option<Instant>,
     goaway_sent: Option<u32>,
@@ -227,6 +228,7 @@ impl Connection {
             local_resets: Bucket::new(cfg.local_reset_burst, now),
             empty_frames: Bucket::new(cfg.empty_frame_burst, now),
             tiny_frames: Bucket::new(cfg.tiny_data_burst, now),
+            priority_frames: Bucket::new(cfg.priority_frame_burst, now),
             ready: Default::default(),
             stall_since: None,
             goaway_sent: None,
@@ -243,24 +245,47 @@ impl Connection {
     /// `Upgrade: h2c` (RFC 7540 §3.2). The caller has sent `101 Switching Protocols`;
     /// the request becomes stream 1, half-closed (remote), reported as an
     /// [`Event::Request`] with `end_stream`. The client preface is still expected.
+    /// For a request with a body use
+    /// [`from_h2c_upgrade_with_body`](Self::from_h2c_upgrade_with_body).
     pub fn from_h2c_upgrade(
         config: Config,
         now: Instant,
         upgrade: H2cUpgrade<'_>,
     ) -> Result<Self, UpgradeError> {
+        Self::from_h2c_upgrade_with_body(config, now, upgrade, &[])
+    }
+
+    /// Like [`from_h2c_upgrade`](Self::from_h2c_upgrade) for a request whose body the
+    /// caller read over HTTP/1.1 before switching (RFC 7540 §3.2: it is sent in full
+    /// first). Stream 1 reports [`Event::Request`], one [`Event::Data`] with the body
+    /// (its `flow_controlled_len` is 0: it never used HTTP/2 windows, so nothing is to
+    /// be released), then [`Event::StreamEnded`]. A `content-length` that disagrees
+    /// with `body.len()` is [`UpgradeError::InvalidRequest`].
+    pub fn from_h2c_upgrade_with_body(
+        config: Config,
+        now: Instant,
+        upgrade: H2cUpgrade<'_>,
+        body: &[u8],
+    ) -> Result<Self, UpgradeError> {
         let mut c = Connection::new(config, now);
         if upgrade.settings.len() % 6 != 0 {
             return Err(UpgradeError::InvalidSettings(ErrorCode::FRAME_SIZE_ERROR));
         }
+        if upgrade.settings.len() / 6 > c.cfg.max_settings_entries as usize {
+            return Err(UpgradeError::InvalidSettings(ErrorCode::ENHANCE_YOUR_CALM));
+        }
         c.apply_peer_settings(upgrade.settings)
             .map_err(UpgradeError::InvalidSettings)?;
-        let head = headers::head_from_h1(
+        let (head, content_length) = headers::head_from_h1(
             upgrade.method,
             upgrade.target,
             upgrade.authority,
             upgrade.headers,
         )
         .map_err(|_| UpgradeError::InvalidRequest)?;
+        if content_length.is_some_and(|n| n != body.len() as u64) {
+            return Err(UpgradeError::InvalidRequest);
+        }
         let mut s = c.new_stream();
         s.recv_closed = true;
         c.streams.insert(1, s);
@@ -268,8 +293,15 @@ impl Connection {
         c.push_event(Event::Request {
             stream_id: 1,
             head,
-            end_stream: true,
+            end_stream: body.is_empty(),
         });
+        if !body.is_empty() {
+            c.push_event(Event::Data {
+                stream_id: 1,
+                data: body.to_vec(),
+                flow_controlled_len: 0,
+            });
+        }
         c.push_event(Event::StreamEnded { stream_id: 1 });
         Ok(c)
     }
@@ -544,6 +576,9 @@ impl Connection {
                 priority,
             } => {
                 // RFC 7540 priorities are validated but not stored: O(1) per frame.
+                if !self.spend_priority() {
+                    return self.calm("too many PRIORITY frames");
+                }
                 if priority.dependency == stream_id {
                     return self.stream_error(stream_id, ErrorCode::PROTOCOL_ERROR);
                 }
@@ -583,6 +618,9 @@ impl Connection {
                 if error_code != ErrorCode::NO_ERROR {
                     self.state = State::Closed;
                     self.terminate(error_code, "peer GOAWAY", true);
+                } else {
+                    // Graceful: done once the streams it still wants have ended.
+                    self.maybe_close(0);
                 }
                 Ok(())
             }
@@ -594,6 +632,9 @@ impl Connection {
                 prioritized_id,
                 field_value,
             } => {
+                if !self.spend_priority() {
+                    return self.calm("too many PRIORITY frames");
+                }
                 if prioritized_id == 0 {
                     return self.fail(ErrorCode::PROTOCOL_ERROR, "PRIORITY_UPDATE for stream 0");
                 }
@@ -713,6 +754,11 @@ impl Connection {
             self.end_remote(id);
         }
         Ok(())
+    }
+
+    fn spend_priority(&mut self) -> bool {
+        let (b, r) = (self.cfg.priority_frame_burst, self.cfg.priority_frame_rate);
+        self.priority_frames.take(self.now, b, r)
     }
 
     fn spend_empty(&mut self) -> bool {
@@ -958,6 +1004,7 @@ impl Connection {
             release: 0,
             unseen_reset: unseen,
         });
+        self.check_drained();
         if unseen {
             self.unseen_resets += 1;
             if self.unseen_resets > self.cfg.max_pending_accept_resets {
@@ -1151,6 +1198,7 @@ impl Connection {
             }
         }
         self.remember_closed(id, Closed::ResetByUs);
+        self.check_drained();
     }
 
     fn conn_error(&mut self, code: ErrorCode, reason: &'static str) {
@@ -1198,9 +1246,21 @@ impl Connection {
             }
             self.remember_closed(id, Closed::Done);
         }
-        if self.goaway_sent.is_some() && self.streams.is_empty() && self.state != State::Closed {
+        self.check_drained();
+    }
+
+    /// After a GOAWAY (sent or received), the connection ends when its last stream does.
+    fn check_drained(&mut self) {
+        if (self.goaway_sent.is_some() || self.goaway_recv)
+            && self.streams.is_empty()
+            && self.state != State::Closed
+        {
             self.state = State::Closed;
-            self.terminate(ErrorCode::NO_ERROR, "graceful shutdown complete", false);
+            if self.goaway_sent.is_some() {
+                self.terminate(ErrorCode::NO_ERROR, "graceful shutdown complete", false);
+            } else {
+                self.terminate(ErrorCode::NO_ERROR, "peer GOAWAY", true);
+            }
         }
     }
 

@@ -107,9 +107,16 @@ impl FrameHeader {
 
     /// Appends this header to `dst`. `length` must fit 24 bits.
     pub fn write(&self, dst: &mut Vec<u8>) {
+        dst.extend_from_slice(&self.to_bytes());
+    }
+
+    /// The 9 octets of this header. `length` must fit 24 bits.
+    pub fn to_bytes(&self) -> [u8; FRAME_HEADER_LEN] {
         let l = self.length.to_be_bytes();
-        dst.extend_from_slice(&[l[1], l[2], l[3], self.kind, self.flags]);
-        dst.extend_from_slice(&(self.stream_id & MAX_WINDOW_SIZE).to_be_bytes());
+        let s = (self.stream_id & MAX_WINDOW_SIZE).to_be_bytes();
+        [
+            l[1], l[2], l[3], self.kind, self.flags, s[0], s[1], s[2], s[3],
+        ]
     }
 }
 
@@ -598,14 +605,13 @@ impl<'a> Frame<'a> {
             Frame::Unknown { header } => (header.kind, header.flags, header.stream_id),
         };
         let length = (dst.len() - start - FRAME_HEADER_LEN) as u32;
-        let mut hdr = Vec::with_capacity(FRAME_HEADER_LEN);
-        FrameHeader {
+        let hdr = FrameHeader {
             length,
             kind: kind_,
             flags: fl,
             stream_id: sid,
         }
-        .write(&mut hdr);
+        .to_bytes();
         if let Some(slot) = dst.get_mut(start..start + FRAME_HEADER_LEN) {
             slot.copy_from_slice(&hdr);
         }

@@ -289,7 +289,7 @@ pub(crate) fn head_from_h1(
     target: &[u8],
     authority: &[u8],
     headers: &[(&[u8], &[u8])],
-) -> Result<RequestHead, ()> {
+) -> Result<(RequestHead, Option<u64>), ()> {
     let mut b = Builder::new(false, false);
     let mut lower = Vec::new();
     b.field(b":method", method, false);
@@ -318,7 +318,7 @@ pub(crate) fn head_from_h1(
         }
         b.field(&lower, v, false);
     }
-    b.finish_request().map(|(h, _)| h).map_err(|_| ())
+    b.finish_request().map_err(|_| ())
 }
 
 pub(crate) fn parse_u64(v: &[u8]) -> Option<u64> {

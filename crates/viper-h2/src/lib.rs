@@ -149,6 +149,13 @@ pub struct Config {
     pub tiny_data_burst: u32,
     /// ... and refill per second.
     pub tiny_data_rate: u32,
+    /// Token bucket for PRIORITY and PRIORITY_UPDATE frames (CVE-2019-9513: they cost
+    /// O(1) and keep no state, but still cost a frame's processing and produce no
+    /// output that read-side backpressure could catch): burst. Beyond: GOAWAY
+    /// ENHANCE_YOUR_CALM "too many PRIORITY frames".
+    pub priority_frame_burst: u32,
+    /// ... and refill per second.
+    pub priority_frame_rate: u32,
     /// Closed streams remembered (to tell STREAM_CLOSED from ignorable late frames).
     pub max_closed_streams: u32,
     /// How long a closed stream is remembered.
@@ -192,6 +199,8 @@ impl Default for Config {
             tiny_data_len: 32,
             tiny_data_burst: 1_000,
             tiny_data_rate: 500,
+            priority_frame_burst: 1_000,
+            priority_frame_rate: 500,
             max_closed_streams: 128,
             closed_stream_ttl: Duration::from_secs(30),
             settings_timeout: Duration::from_secs(10),
@@ -255,7 +264,8 @@ pub enum Event {
         data: alloc::vec::Vec<u8>,
         /// Bytes this frame took from the flow-control windows that the application
         /// must release (manual mode) with [`Connection::release_capacity`]; equal to
-        /// `data.len()` (padding is released automatically).
+        /// `data.len()` (padding is released automatically), except 0 for the body of
+        /// an upgraded h2c request, which never used HTTP/2 windows.
         flow_controlled_len: u32,
     },
     /// Request trailers (the stream ends; a [`Event::StreamEnded`] follows).

@@ -365,6 +365,79 @@ fn h2c_upgrade_hand_off() {
     );
 }
 
+/// RFC 7540 §3.2: a request with a body is sent in full over HTTP/1.1 before the
+/// switch; the body is delivered on stream 1 without touching HTTP/2 windows.
+#[test]
+fn h2c_upgrade_with_body() {
+    let headers: [(&[u8], &[u8]); 3] = [
+        (b"Host", b"example.com"),
+        (b"Content-Length", b"11"),
+        (b"Content-Type", b"text/plain"),
+    ];
+    let up = H2cUpgrade {
+        settings: &[],
+        method: b"POST",
+        target: b"/echo",
+        authority: b"",
+        headers: &headers,
+    };
+    let mut conn = Connection::from_h2c_upgrade_with_body(
+        Config {
+            auto_release: false,
+            ..Config::default()
+        },
+        viper_core::Instant::ZERO,
+        up,
+        b"hello world",
+    )
+    .unwrap();
+    assert!(matches!(
+        conn.poll_event(),
+        Some(Event::Request {
+            stream_id: 1,
+            end_stream: false,
+            ..
+        })
+    ));
+    assert_eq!(
+        conn.poll_event(),
+        Some(Event::Data {
+            stream_id: 1,
+            data: b"hello world".to_vec(),
+            flow_controlled_len: 0,
+        })
+    );
+    assert_eq!(conn.poll_event(), Some(Event::StreamEnded { stream_id: 1 }));
+    assert_eq!(
+        conn.release_capacity(1, 1),
+        Err(SendError::TooMuchReleased),
+        "nothing to release"
+    );
+    // The response goes out on stream 1 after the client preface.
+    let mut c = Client::new(Config::default());
+    c.conn = conn;
+    let mut b = viper_h2::frame::PREFACE.to_vec();
+    b.extend(settings(&[]));
+    c.feed(&b, Split::Whole);
+    c.conn.send_response(1, 200, &[], false).unwrap();
+    c.conn.send_data(1, b"hello world", true).unwrap();
+    c.pump();
+    assert_eq!(c.response_body(1), b"hello world");
+    assert_eq!(c.conn.open_streams(), 0);
+
+    // A content-length that disagrees with the body is refused.
+    assert_eq!(
+        Connection::from_h2c_upgrade_with_body(
+            Config::default(),
+            viper_core::Instant::ZERO,
+            up,
+            b"short"
+        )
+        .err(),
+        Some(UpgradeError::InvalidRequest)
+    );
+}
+
 #[test]
 fn peer_reset_reported_and_buffers_freed() {
     let mut c = Client::handshake(Config::default());

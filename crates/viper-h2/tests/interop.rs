@@ -88,6 +88,14 @@ fn curl_prior_knowledge_get_and_large_upload_echo() {
         T,
     ));
     assert_eq!(out, "hello h2\n 2");
+    // HEAD: the GET response's head, no body.
+    let out = ok(&run(
+        "curl",
+        &["-sS", "-m", "30", "--http2-prior-knowledge", "-I", &url],
+        T,
+    ));
+    assert!(out.starts_with("HTTP/2 200"), "{out}");
+    assert!(out.contains("content-length: 9"), "{out}");
     let up = tmpfile("up", 3_000_000);
     let down = up.with_extension("down");
     let data = format!("@{}", up.display());
@@ -139,6 +147,32 @@ fn curl_h2c_upgrade() {
         T,
     ));
     assert_eq!(out, "hello h2\n");
+    // A request body is sent over HTTP/1.1 before the switch (RFC 7540 §3.2) and
+    // echoed back over HTTP/2 on stream 1.
+    let up = tmpfile("h2c-up", 200_000);
+    let down = up.with_extension("down");
+    let data = format!("@{}", up.display());
+    let out = ok(&run(
+        "curl",
+        &[
+            "-sS",
+            "-m",
+            "30",
+            "--http2",
+            "--data-binary",
+            &data,
+            "-w",
+            "%{http_version}",
+            "-o",
+            down.to_str().unwrap(),
+            &format!("http://{a}/echo"),
+        ],
+        T,
+    ));
+    assert_eq!(out.trim(), "2");
+    assert!(std::fs::read(&up).unwrap() == std::fs::read(&down).unwrap());
+    let _ = std::fs::remove_file(&up);
+    let _ = std::fs::remove_file(&down);
 }
 
 #[test]

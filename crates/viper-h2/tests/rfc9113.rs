@@ -570,6 +570,18 @@ mod s6_2_headers {
         );
     }
     #[test]
+    fn headers_on_another_stream_inside_header_block() {
+        conn_error(
+            &|c| {
+                let block = c.block_for(&get_fields());
+                let mut b = raw(kind::HEADERS, flags::END_STREAM, 1, &block[..2]);
+                b.extend(c.get(3, "/"));
+                b
+            },
+            ErrorCode::PROTOCOL_ERROR,
+        );
+    }
+    #[test]
     fn padded_headers_with_priority() {
         let c = no_error(&|c| {
             let block = c.block_for(&get_fields());
@@ -852,6 +864,28 @@ mod s6_8_goaway {
         assert_eq!(&g.payload[..4], &1u32.to_be_bytes());
     }
     #[test]
+    fn peer_graceful_goaway_lets_open_streams_finish() {
+        let mut c = Client::handshake(Config::default());
+        let p = c.post(1, "/");
+        c.feed(&p, Split::Whole);
+        let mut g = 1u32.to_be_bytes().to_vec();
+        g.extend_from_slice(&0u32.to_be_bytes());
+        c.feed(&raw(kind::GOAWAY, 0, 0, &g), Split::Whole);
+        assert!(!c.conn.is_closed(), "stream 1 is still open");
+        c.feed(&data(1, b"body", true), Split::Whole);
+        c.conn.send_response(1, 200, &[], false).unwrap();
+        c.conn.send_data(1, b"answer", true).unwrap();
+        c.pump();
+        assert_eq!(c.response_body(1), b"answer");
+        assert!(c.conn.is_closed());
+        assert!(c.events.contains(&Event::ConnectionTerminated {
+            error_code: ErrorCode::NO_ERROR,
+            last_stream_id: 1,
+            reason: "peer GOAWAY",
+            remote: true,
+        }));
+    }
+    #[test]
     fn peer_goaway_reported() {
         let mut c = Client::handshake(Config::default());
         let mut p = 0u32.to_be_bytes().to_vec();
@@ -953,6 +987,55 @@ mod s6_9_window_update {
         assert_eq!(d[0].payload.len(), 10);
         assert!(d[0].end_stream());
     }
+    /// h2spec 6.9.1/1: with a stream window of 1 the server sends one octet, and the
+    /// rest as the window grows.
+    #[test]
+    fn s6_9_1_window_of_one_octet() {
+        for split in SPLITS {
+            let mut c = Client::handshake(Config::default());
+            let mut b = settings(&[(setting::INITIAL_WINDOW_SIZE, 1)]);
+            b.extend(c.get(1, "/"));
+            c.feed(&b, split);
+            c.conn.send_response(1, 200, &[], false).unwrap();
+            c.conn.send_data(1, b"hello h2\n", true).unwrap();
+            c.pump();
+            let d: Vec<_> = c.frames.iter().filter(|f| f.is(kind::DATA)).collect();
+            assert_eq!(d.len(), 1, "{split:?}");
+            assert_eq!(d[0].payload, b"h");
+            assert!(!d[0].end_stream());
+            c.feed(&window_update(1, 8), split);
+            assert_eq!(c.response_body(1), b"hello h2\n");
+            assert!(c
+                .frames
+                .iter()
+                .rev()
+                .find(|f| f.is(kind::DATA))
+                .unwrap()
+                .end_stream());
+        }
+    }
+    /// h2spec 6.9.2/2: window 3, 3 octets sent, INITIAL_WINDOW_SIZE 2 makes it -1, a
+    /// WINDOW_UPDATE of 2 allows exactly one more octet.
+    #[test]
+    fn s6_9_2_negative_window_then_one_octet() {
+        for split in SPLITS {
+            let mut c = Client::handshake(Config::default());
+            let mut b = settings(&[(setting::INITIAL_WINDOW_SIZE, 3)]);
+            b.extend(c.get(1, "/"));
+            c.feed(&b, split);
+            c.conn.send_response(1, 200, &[], false).unwrap();
+            c.conn.send_data(1, b"hello h2\n", true).unwrap();
+            c.pump();
+            assert_eq!(c.response_body(1), b"hel");
+            c.feed(&settings(&[(setting::INITIAL_WINDOW_SIZE, 2)]), split);
+            assert_eq!(c.conn.stream_send_window(1), Some(-1));
+            c.frames.clear();
+            c.feed(&window_update(1, 2), split);
+            let d: Vec<_> = c.frames.iter().filter(|f| f.is(kind::DATA)).collect();
+            assert_eq!(d.len(), 1, "{split:?}");
+            assert_eq!(d[0].payload, b"l");
+        }
+    }
     #[test]
     fn s6_9_2_initial_window_size_overflow_is_connection_error() {
         conn_error(
@@ -999,6 +1082,32 @@ mod s6_10_continuation {
                 let block = c.block_for(&get_fields());
                 let mut b = raw(kind::HEADERS, flags::END_STREAM, 1, &block[..2]);
                 b.extend(raw(kind::CONTINUATION, flags::END_HEADERS, 3, &block[2..]));
+                b
+            },
+            ErrorCode::PROTOCOL_ERROR,
+        );
+    }
+    #[test]
+    fn continuation_after_continuation_with_end_headers() {
+        either_error(
+            &|c| {
+                let block = c.block_for(&get_fields());
+                let mut b = raw(kind::HEADERS, flags::END_STREAM, 1, &block[..2]);
+                b.extend(raw(kind::CONTINUATION, flags::END_HEADERS, 1, &block[2..]));
+                b.extend(raw(kind::CONTINUATION, flags::END_HEADERS, 1, &[0x82]));
+                b
+            },
+            1,
+            ErrorCode::PROTOCOL_ERROR,
+        );
+    }
+    #[test]
+    fn continuation_after_data() {
+        conn_error(
+            &|c| {
+                let mut b = c.post(1, "/");
+                b.extend(data(1, b"x", false));
+                b.extend(raw(kind::CONTINUATION, flags::END_HEADERS, 1, &[0x82]));
                 b
             },
             ErrorCode::PROTOCOL_ERROR,
@@ -1052,6 +1161,29 @@ mod s8_http_semantics {
             1,
             ErrorCode::PROTOCOL_ERROR,
         );
+    }
+    #[test]
+    fn s8_1_multiple_data_frames_mismatching_content_length() {
+        stream_error(
+            &|c| {
+                let mut b = c.headers(1, &with(&[("content-length", "8")]), false);
+                b.extend(data(1, b"abc", false));
+                b.extend(data(1, b"def", true));
+                b
+            },
+            1,
+            ErrorCode::PROTOCOL_ERROR,
+        );
+    }
+    #[test]
+    fn s8_1_content_length_matching_multiple_data_frames() {
+        let c = no_error(&|c| {
+            let mut b = c.headers(1, &with(&[("content-length", "6")]), false);
+            b.extend(data(1, b"abc", false));
+            b.extend(data(1, b"def", true));
+            b
+        });
+        assert_eq!(c.body(1), b"abcdef");
     }
     #[test]
     fn s8_1_second_headers_without_end_stream() {
@@ -1120,6 +1252,9 @@ mod s8_http_semantics {
     #[test]
     fn s8_3_duplicate_pseudo() {
         malformed(with(&[(":path", "/again")]));
+        malformed(with(&[(":method", "POST")]));
+        malformed(with(&[(":scheme", "https")]));
+        malformed(with(&[(":authority", "other.example")]));
     }
     #[test]
     fn s8_3_pseudo_in_trailers() {

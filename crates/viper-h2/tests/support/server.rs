@@ -34,6 +34,7 @@ pub fn accept_loop(l: TcpListener) {
 
 #[derive(Default)]
 struct App {
+    head: bool,
     path: String,
     body: Vec<u8>,
     out: Vec<u8>,
@@ -93,6 +94,25 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
                     sock.write_all(b"HTTP/1.1 505 HTTP Version Not Supported\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?;
                     return Ok(());
                 };
+                // RFC 7540 §3.2: a body comes in full, over HTTP/1.1, before the switch.
+                // This server takes content-length bodies up to 16 MiB.
+                let body_len = match get("content-length") {
+                    None => 0,
+                    Some(v) => match std::str::from_utf8(v).ok().and_then(|v| v.parse().ok()) {
+                        Some(n) if n <= 16 << 20 => n,
+                        _ => {
+                            sock.write_all(b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?;
+                            return Ok(());
+                        }
+                    },
+                };
+                if get("transfer-encoding").is_some() {
+                    sock.write_all(b"HTTP/1.1 411 Length Required\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?;
+                    return Ok(());
+                }
+                if pending.len() < len + body_len {
+                    continue;
+                }
                 let headers: Vec<(&[u8], &[u8])> = req
                     .headers
                     .iter()
@@ -105,14 +125,17 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
                     authority: b"",
                     headers: &headers,
                 };
-                let Ok(c) = Connection::from_h2c_upgrade(Config::default(), now(start), up) else {
+                let body = &pending[len..len + body_len];
+                let Ok(c) =
+                    Connection::from_h2c_upgrade_with_body(Config::default(), now(start), up, body)
+                else {
                     sock.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?;
                     return Ok(());
                 };
                 sock.write_all(
                     b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n",
                 )?;
-                pending.drain(..len);
+                pending.drain(..len + body_len);
                 // curl 7.88 cannot take much data glued to the 101 response: wait for
                 // the client preface before writing HTTP/2 frames.
                 wait_for_client = true;
@@ -171,7 +194,7 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
             idle_since = StdInstant::now();
         }
         if conn.is_closed() {
-            let _ = sock.flush();
+            linger_close(&mut sock, &mut buf);
             return Ok(());
         }
         if idle_since.elapsed() > Duration::from_secs(30) {
@@ -194,6 +217,23 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
     }
 }
 
+/// Closes after a GOAWAY without losing it: half-close our side, then read and drop
+/// whatever the peer still sends for a moment, so unread input does not make the
+/// kernel answer with a reset that could discard the GOAWAY before the peer reads it.
+fn linger_close(sock: &mut TcpStream, buf: &mut [u8]) {
+    let _ = sock.flush();
+    let _ = sock.shutdown(std::net::Shutdown::Write);
+    let until = StdInstant::now() + Duration::from_secs(1);
+    while StdInstant::now() < until {
+        match sock.read(buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return,
+        }
+    }
+}
+
 fn handle(conn: &mut Connection, apps: &mut HashMap<u32, App>, ev: Event) {
     match ev {
         Event::Request {
@@ -203,6 +243,7 @@ fn handle(conn: &mut Connection, apps: &mut HashMap<u32, App>, ev: Event) {
             apps.insert(
                 stream_id,
                 App {
+                    head: head.method() == b"HEAD",
                     path,
                     ..App::default()
                 },
@@ -245,20 +286,20 @@ fn handle(conn: &mut Connection, apps: &mut HashMap<u32, App>, ev: Event) {
                 (404, b"not found\n".to_vec(), false)
             };
             let len = body.len().to_string();
+            let hdrs: [(&[u8], &[u8]); 2] = [
+                (b"content-type", b"application/octet-stream"),
+                (b"content-length", len.as_bytes()),
+            ];
+            if a.head {
+                // HEAD: the head of the GET response, no body.
+                let _ = conn.send_response(stream_id, status, &hdrs, true);
+                a.off = usize::MAX;
+                return;
+            }
             if trailers {
                 a.body = body.clone();
             }
-            let ok = conn
-                .send_response(
-                    stream_id,
-                    status,
-                    &[
-                        (b"content-type", b"application/octet-stream"),
-                        (b"content-length", len.as_bytes()),
-                    ],
-                    false,
-                )
-                .is_ok();
+            let ok = conn.send_response(stream_id, status, &hdrs, false).is_ok();
             a.out = body;
             a.off = if ok { 0 } else { usize::MAX };
             a.send_trailers = trailers;

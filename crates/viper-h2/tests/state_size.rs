@@ -1,0 +1,152 @@
+//! Per-connection and per-stream state sizes (documented in the README): the inline
+//! size of `Connection` and of one stream, and the heap a connection holds when idle,
+//! per open stream, and after many requests (it must return to its idle figure).
+//!
+//! Heap use is counted by a global allocator that keeps a per-thread balance, so the
+//! test harness's other threads do not disturb the figures. One test per binary.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::mem::size_of;
+
+mod common;
+use common::*;
+use viper_core::Instant;
+use viper_h2::frame::PREFACE;
+use viper_h2::{Config, Connection, STREAM_STATE_SIZE};
+
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn add(n: isize) {
+    // `try_with`: the thread-local may already be gone while a thread exits.
+    let _ = LIVE.try_with(|c| c.set(c.get() + n));
+}
+
+// SAFETY: each call is passed unchanged to `System`; the extra work only updates a
+// const-initialised thread-local counter, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        add(l.size() as isize);
+        // SAFETY: the caller's layout contract is passed on as is.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        add(-(l.size() as isize));
+        // SAFETY: `p` came from `System` with layout `l`.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        add(new as isize - l.size() as isize);
+        // SAFETY: passed on with the caller's guarantees.
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+/// Feeds `input` to the connection and drains its output and events (dropping them).
+fn drive(conn: &mut Connection, mut input: &[u8]) {
+    loop {
+        let n = conn.receive(input);
+        input = &input[n..];
+        while conn.poll_event().is_some() {}
+        while conn.poll_transmit().is_some() {}
+        if input.is_empty() {
+            break;
+        }
+    }
+    // Let go of the last output slice.
+    while conn.poll_transmit().is_some() {}
+}
+
+#[test]
+fn state_sizes() {
+    let conn_size = size_of::<Connection>();
+    let stream = STREAM_STATE_SIZE;
+    println!("size_of Connection = {conn_size} bytes, one stream = {stream} bytes");
+    assert!(conn_size <= 1280, "Connection grew to {conn_size} bytes");
+    assert!(stream <= 160, "stream state grew to {stream} bytes");
+
+    // All client input is built before anything is measured.
+    let mut client = Client::new(Config::default());
+    let mut hello = PREFACE.to_vec();
+    hello.extend(settings(&[]));
+    hello.extend(settings_ack());
+    let mut id = 1u32;
+    let mut batch = |client: &mut Client| {
+        let ids: Vec<u32> = (0..100).map(|i| id + 2 * i).collect();
+        id += 200;
+        let opens: Vec<u8> = ids.iter().flat_map(|&i| client.post(i, "/")).collect();
+        let ends: Vec<u8> = ids.iter().flat_map(|&i| data(i, b"", true)).collect();
+        (ids, opens, ends)
+    };
+    let warm = batch(&mut client);
+    let measured = batch(&mut client);
+    let gets: Vec<(u32, Vec<u8>)> = (0..4_000u32)
+        .map(|i| {
+            let sid = id + 2 * i;
+            (sid, client.get(sid, "/"))
+        })
+        .collect();
+    drop(client);
+
+    let base = live();
+    let mut conn = Connection::new(Config::default(), Instant::ZERO);
+    drive(&mut conn, &hello);
+    let idle = live() - base;
+    println!("heap of an idle connection after the handshake = {idle} bytes");
+
+    let finish = |conn: &mut Connection, ids: &[u32], ends: &[u8]| {
+        drive(conn, ends);
+        for &i in ids {
+            conn.send_response(i, 204, &[], true).unwrap();
+        }
+        drive(conn, &[]);
+        assert_eq!(conn.open_streams(), 0);
+    };
+    // Warm-up: 100 streams open and finish (event queue, HPACK tables, closed-stream
+    // memory reach their working size).
+    drive(&mut conn, &warm.1);
+    finish(&mut conn, &warm.0, &warm.2);
+    let warmed = live() - base;
+    println!("heap of a warmed idle connection = {warmed} bytes");
+
+    // Heap per open stream: 100 request heads in, bodies still to come.
+    let before = live();
+    drive(&mut conn, &measured.1);
+    assert_eq!(conn.open_streams(), 100);
+    let per_stream = (live() - before) / 100;
+    println!("heap per open stream (no buffered data) = {per_stream} bytes");
+    assert!(per_stream > 0 && per_stream <= 512, "{per_stream}");
+    finish(&mut conn, &measured.0, &measured.2);
+
+    // Serve 2 000 requests, then 2 000 more: the second round adds nothing.
+    let serve = |conn: &mut Connection, gets: &[(u32, Vec<u8>)]| {
+        for (sid, g) in gets {
+            drive(conn, g);
+            conn.send_response(*sid, 200, &[(b"content-type", b"text/plain")], false)
+                .unwrap();
+            conn.send_data(*sid, b"ok", true).unwrap();
+            drive(conn, &[]);
+        }
+        assert_eq!(conn.open_streams(), 0);
+    };
+    serve(&mut conn, &gets[..2_000]);
+    let round1 = live();
+    serve(&mut conn, &gets[2_000..]);
+    let growth = live() - round1;
+    println!(
+        "heap after 4 000 more requests = {} bytes; growth over the last 2 000 = {growth}",
+        live() - base
+    );
+    assert!(growth <= 0, "heap grew by {growth} bytes");
+}
