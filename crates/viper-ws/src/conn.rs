@@ -108,6 +108,52 @@ pub enum Event {
     Error(Error),
 }
 
+/// A data message handed out by [`WebSocket::receive_in_place`], borrowed
+/// from the caller's input buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageRef<'a> {
+    /// A complete text message (validated UTF-8).
+    Text(&'a str),
+    /// A complete binary message.
+    Binary(&'a [u8]),
+}
+
+impl<'a> MessageRef<'a> {
+    /// Text or binary.
+    pub fn kind(&self) -> DataKind {
+        match self {
+            MessageRef::Text(_) => DataKind::Text,
+            MessageRef::Binary(_) => DataKind::Binary,
+        }
+    }
+
+    /// The payload bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match *self {
+            MessageRef::Text(t) => t.as_bytes(),
+            MessageRef::Binary(b) => b,
+        }
+    }
+
+    /// The same message as an owned [`Event`] (copies the payload), i.e.
+    /// exactly what [`WebSocket::receive`] would have queued.
+    pub fn to_event(&self) -> Event {
+        match *self {
+            MessageRef::Text(t) => Event::Text(String::from(t)),
+            MessageRef::Binary(b) => Event::Binary(b.to_vec()),
+        }
+    }
+}
+
+/// Where the payload of a whole data frame lies in the input.
+#[derive(Clone, Copy, Debug)]
+struct WholeFrame {
+    kind: DataKind,
+    header: usize,
+    len: usize,
+    mask: Option<[u8; 4]>,
+}
+
 const OP_CONT: u8 = 0x0;
 const OP_TEXT: u8 = 0x1;
 const OP_BINARY: u8 = 0x2;
@@ -300,24 +346,182 @@ impl WebSocket {
             if self.events.len() >= self.config.max_queued_events {
                 break;
             }
-            match self.frame {
-                None => {
-                    pos += self.read_header(&data[pos..]);
-                }
-                Some(head) => {
-                    let left = head.len - self.frame_pos;
-                    let take = usize::try_from(left)
-                        .unwrap_or(usize::MAX)
-                        .min(data.len() - pos);
-                    self.payload(head, &data[pos..pos + take]);
-                    pos += take;
-                    if self.frame.is_some() && self.frame_pos == head.len {
-                        self.end_frame(head);
-                    }
-                }
-            }
+            pos += self.receive_step(&data[pos..]);
         }
         pos
+    }
+
+    /// Feeds bytes read from the socket like [`receive`](Self::receive), but
+    /// hands out a data message that lies whole in `data` as a slice of
+    /// `data` itself: no copy, no allocation.
+    ///
+    /// Returns how many bytes were consumed and, possibly, one borrowed
+    /// message. The call stops right after the first complete, unfragmented,
+    /// uncompressed text or binary frame found in `data` and returns it as a
+    /// [`MessageRef`], after unmasking its payload in place (a machine word
+    /// at a time) and, for text, validating it as UTF-8. Everything else —
+    /// control frames, fragmented messages, frames split across calls,
+    /// permessage-deflate messages, the closing state — goes through the
+    /// same machinery as [`receive`](Self::receive) and is reported by
+    /// [`poll_event`](Self::poll_event), with the same close codes, limits,
+    /// automatic pongs and state changes.
+    ///
+    /// The caller keeps events in order with this loop: handle the returned
+    /// message (if any), drain [`poll_event`](Self::poll_event), and offer
+    /// `data[consumed..]` again until it is empty. A message is only returned
+    /// when no event is queued (the call stops in front of it otherwise), so
+    /// it always comes after every event already reported. As with `receive`,
+    /// fewer bytes are consumed while events wait in the queue; once the
+    /// connection is [`State::Closed`] all input is consumed and ignored.
+    ///
+    /// Bytes of a returned frame's payload are modified (unmasked) in place;
+    /// bytes of other frames are left as they were. The message borrows
+    /// `data`, not the connection, so `send_*` may be called while holding it
+    /// (an echo server needs no copy).
+    ///
+    /// ```
+    /// use viper_ws::{Config, MessageRef, Negotiated, WebSocket};
+    ///
+    /// let mut server = WebSocket::server(Config::default(), &Negotiated::default());
+    /// // A masked "Hello" from a client (RFC 6455 §5.7), then a ping.
+    /// let mut input = [
+    ///     0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ///     0x89, 0x80, 1, 2, 3, 4,
+    /// ];
+    /// let mut rest = &mut input[..];
+    /// while !rest.is_empty() {
+    ///     let (used, msg) = server.receive_in_place(rest);
+    ///     if let Some(MessageRef::Text(t)) = msg {
+    ///         assert_eq!(t, "Hello");
+    ///         server.send_text(t).unwrap(); // echoed straight from the input buffer
+    ///     }
+    ///     while let Some(ev) = server.poll_event() {
+    ///         println!("{ev:?}"); // the ping (already answered)
+    ///     }
+    ///     rest = &mut rest[used..];
+    /// }
+    /// ```
+    pub fn receive_in_place<'a>(&mut self, data: &'a mut [u8]) -> (usize, Option<MessageRef<'a>>) {
+        let total = data.len();
+        let mut pos = 0;
+        while pos < total {
+            if self.state == State::Closed {
+                return (total, None);
+            }
+            if let Some(f) = self.whole_data_frame(&data[pos..]) {
+                if !self.events.is_empty() {
+                    // Let the caller see what came first.
+                    break;
+                }
+                let start = pos + f.header;
+                let end = start + f.len;
+                let payload = &mut data[start..end];
+                if let Some(k) = f.mask {
+                    apply_mask(payload, k, 0);
+                }
+                let payload: &'a [u8] = payload;
+                return match f.kind {
+                    DataKind::Binary => (end, Some(MessageRef::Binary(payload))),
+                    DataKind::Text => match core::str::from_utf8(payload) {
+                        Ok(t) => (end, Some(MessageRef::Text(t))),
+                        Err(_) => {
+                            // What `receive` does with the same frame.
+                            self.fail(Error::InvalidUtf8);
+                            (total, None)
+                        }
+                    },
+                };
+            }
+            if self.events.len() >= self.config.max_queued_events {
+                break;
+            }
+            pos += self.receive_step(&data[pos..]);
+        }
+        (pos, None)
+    }
+
+    /// If `buf` starts with a whole data frame that `receive_in_place` may
+    /// hand out borrowed (final, no RSV bit, masked as the role requires,
+    /// minimal length within both limits, no message in progress, state
+    /// open), where its payload lies. Anything else is left to the general
+    /// path, which reports the errors.
+    fn whole_data_frame(&self, buf: &[u8]) -> Option<WholeFrame> {
+        if self.frame.is_some()
+            || self.hdr_len != 0
+            || self.msg.is_some()
+            || self.state != State::Open
+            || buf.len() < 2
+        {
+            return None;
+        }
+        let kind = match buf[0] {
+            0x81 => DataKind::Text,
+            0x82 => DataKind::Binary,
+            _ => return None,
+        };
+        let b1 = buf[1];
+        let masked = b1 & 0x80 != 0;
+        if masked != (self.role == Role::Server) {
+            return None;
+        }
+        let header = header_len(b1);
+        if buf.len() < header {
+            return None;
+        }
+        let (len, i) = match b1 & 0x7f {
+            126 => {
+                let l = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
+                if l < 126 {
+                    return None;
+                }
+                (l, 4)
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&buf[2..10]);
+                let l = u64::from_be_bytes(b);
+                if l < 65536 {
+                    return None;
+                }
+                // Longer than the buffer (or than usize): not whole anyway.
+                (usize::try_from(l).ok()?, 10)
+            }
+            l => (usize::from(l), 2),
+        };
+        if len > self.config.max_frame_size
+            || len > self.config.max_message_size
+            || buf.len() - header < len
+        {
+            return None;
+        }
+        let mask = masked.then(|| {
+            let mut k = [0u8; 4];
+            k.copy_from_slice(&buf[i..i + 4]);
+            k
+        });
+        Some(WholeFrame {
+            kind,
+            header,
+            len,
+            mask,
+        })
+    }
+
+    /// One step of the general receive path: (part of) a header, or (part
+    /// of) the current frame's payload. Returns the bytes used.
+    fn receive_step(&mut self, data: &[u8]) -> usize {
+        match self.frame {
+            None => self.read_header(data),
+            Some(head) => {
+                let left = head.len - self.frame_pos;
+                let take = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
+                self.payload(head, &data[..take]);
+                if self.frame.is_some() && self.frame_pos == head.len {
+                    self.end_frame(head);
+                }
+                take
+            }
+        }
     }
 
     /// Accumulates header bytes; on a complete header validates it.

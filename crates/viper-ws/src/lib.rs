@@ -10,7 +10,7 @@ pub mod handshake;
 mod mask;
 mod utf8;
 
-pub use conn::{Config, DataKind, Event, Role, State, WebSocket};
+pub use conn::{Config, DataKind, Event, MessageRef, Role, State, WebSocket};
 pub use error::{CloseCode, Error, SendError};
 pub use handshake::{accept_key, Negotiated};
 pub use mask::apply_mask;

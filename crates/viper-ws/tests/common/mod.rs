@@ -146,3 +146,33 @@ pub fn echo_bytewise(ws: &mut WebSocket, input: &[u8]) -> (Vec<Event>, Vec<u8>) 
     (evs, o)
 }
 pub mod net;
+
+/// Like [`feed`] but through `receive_in_place`: borrowed messages are turned
+/// into the owned events `receive` would have queued, in stream order.
+/// Returns the events and how many messages came out borrowed.
+pub fn feed_in_place(ws: &mut WebSocket, input: &mut [u8]) -> (Vec<Event>, usize) {
+    let mut evs = Vec::new();
+    let mut borrowed = 0;
+    let mut rest = input;
+    loop {
+        let (n, msg) = ws.receive_in_place(rest);
+        if let Some(m) = msg {
+            borrowed += 1;
+            evs.push(m.to_event());
+            // Documented: a message is only handed out with the queue empty.
+            assert_eq!(
+                ws.poll_event(),
+                None,
+                "event queued behind a borrowed message"
+            );
+        }
+        while let Some(e) = ws.poll_event() {
+            evs.push(e);
+        }
+        rest = &mut rest[n..];
+        if rest.is_empty() {
+            break;
+        }
+    }
+    (evs, borrowed)
+}
