@@ -437,7 +437,16 @@ struct Node {
     path_ep: u32,
     /// Endpoint of a route ending at this node.
     ep: u32,
+    /// `F_*` bits: which kinds of children the node has, read once per visit.
+    flags: u8,
 }
+
+const F_STATIC: u8 = 1;
+const F_HASH: u8 = 2;
+const F_NUM: u8 = 4;
+const F_STR: u8 = 8;
+const F_PATH: u8 = 16;
+const F_PARAMS: u8 = F_NUM | F_STR | F_PATH;
 
 impl Node {
     /// Rebuilds the hash table after `statics` changed.
@@ -513,7 +522,17 @@ impl Node {
             str_: NONE,
             path_ep: NONE,
             ep: NONE,
+            flags: 0,
         }
+    }
+
+    fn update_flags(&mut self) {
+        let bit = |on: bool, f: u8| if on { f } else { 0 };
+        self.flags = bit(!self.statics.is_empty(), F_STATIC)
+            | bit(!self.table.is_empty(), F_HASH)
+            | bit(self.int != NONE || self.float != NONE, F_NUM)
+            | bit(self.str_ != NONE, F_STR)
+            | bit(self.path_ep != NONE, F_PATH);
     }
 }
 
@@ -1055,6 +1074,9 @@ impl<T> Router<T> {
     /// through: only chains starting on that path can pass through a changed node).
     fn rechain(&mut self, nodes: &[usize]) {
         for &n in nodes {
+            if let Some(x) = self.nodes.get_mut(n) {
+                x.update_flags();
+            }
             let count = self.nodes.get(n).map_or(0, |x| x.statics.len());
             for i in 0..count {
                 let (mut full, mut target) = {
@@ -1294,16 +1316,17 @@ impl<T> Router<T> {
         let len = bytes.len();
         loop {
             let n = self.nodes.get(node as usize)?;
-            let has_str = n.str_ != NONE;
-            let has_num = n.int != NONE || n.float != NONE;
-            let has_path = n.path_ep != NONE;
-            let params = has_str || has_num || has_path;
+            let f = n.flags;
+            let has_str = f & F_STR != 0;
+            let has_num = f & F_NUM != 0;
+            let has_path = f & F_PATH != 0;
+            let params = f & F_PARAMS != 0;
             // The segment's end, found lazily (static chains do not need it).
             let mut end = usize::MAX;
 
             // 1. Static chains.
-            if !n.statics.is_empty() {
-                let hit = if n.table.is_empty() {
+            if f & F_STATIC != 0 {
+                let hit = if f & F_HASH == 0 {
                     let w = window(bytes, pos);
                     n.statics.iter().find_map(|e| {
                         e.chain
