@@ -1039,16 +1039,9 @@ impl Connection {
                 stream_id: 0,
                 increment: inc,
             });
-            // Every stream with data may proceed.
-            let ids: Vec<u32> = self
-                .streams
-                .iter()
-                .filter(|(_, s)| !s.queued && s.has_pending())
-                .map(|(k, _)| *k)
-                .collect();
-            for i in ids {
-                self.enqueue(i);
-            }
+            // Streams held back by the connection window stayed queued (`schedule`
+            // requeues them at the front); those held back by their own window wait
+            // for their own WINDOW_UPDATE or SETTINGS. So this is O(1): no scan.
             return Ok(());
         }
         let Some(s) = self.streams.get_mut(&id) else {

@@ -70,6 +70,42 @@ fn scheduler_respects_connection_window_and_resumes() {
     assert_eq!(sent, 100_000, "both bodies complete once the window allows");
 }
 
+/// Both windows exhausted: the stream resumes whichever WINDOW_UPDATE (its own or the
+/// connection's) arrives first, once both allow.
+#[test]
+fn stream_and_connection_windows_reopen_in_either_order() {
+    for stream_first in [true, false] {
+        for split in SPLITS {
+            let mut c = Client::handshake(Config::default());
+            open_gets(&mut c, &[1]);
+            c.conn.send_response(1, 200, &[], false).unwrap();
+            assert_eq!(c.conn.send_data(1, &[9u8; 60_000], false).unwrap(), 60_000);
+            c.pump();
+            assert_eq!(c.conn.send_data(1, &[9u8; 40_000], true).unwrap(), 40_000);
+            c.pump();
+            assert_eq!(c.response_body(1).len(), 65_535);
+            assert_eq!(c.conn.connection_send_window(), 0);
+            assert_eq!(c.conn.stream_send_window(1), Some(0));
+            let (a, b) = if stream_first { (1, 0) } else { (0, 1) };
+            c.feed(&window_update(a, 50_000), split);
+            assert_eq!(c.response_body(1).len(), 65_535, "one window is still shut");
+            c.feed(&window_update(b, 50_000), split);
+            assert_eq!(
+                c.response_body(1).len(),
+                100_000,
+                "{stream_first} {split:?}"
+            );
+            assert!(c
+                .frames
+                .iter()
+                .rev()
+                .find(|f| f.is(kind::DATA))
+                .unwrap()
+                .end_stream());
+        }
+    }
+}
+
 #[test]
 fn rfc9218_urgency_orders_streams() {
     let mut c = Client::handshake(Config::default());
