@@ -165,6 +165,9 @@ pub struct Connection {
     empty_frames: Bucket,
     tiny_frames: Bucket,
     priority_frames: Bucket,
+    /// RFC 9218 PRIORITY_UPDATEs for idle streams, applied when they open. Together
+    /// with the open streams at most `max_concurrent_streams` entries (RFC 9218 §7.1).
+    idle_priorities: Vec<(u32, u8, bool)>,
     ready: [VecDeque<u32>; 8],
     stall_since: Option<Instant>,
     goaway_sent: Option<u32>,
@@ -229,6 +232,7 @@ impl Connection {
             empty_frames: Bucket::new(cfg.empty_frame_burst, now),
             tiny_frames: Bucket::new(cfg.tiny_data_burst, now),
             priority_frames: Bucket::new(cfg.priority_frame_burst, now),
+            idle_priorities: Vec::new(),
             ready: Default::default(),
             stall_since: None,
             goaway_sent: None,
@@ -647,6 +651,21 @@ impl Connection {
                         urgency: u,
                         incremental: i,
                     });
+                } else if prioritized_id > self.highest_id && prioritized_id % 2 == 1 {
+                    // An idle request stream: remembered until its HEADERS arrive.
+                    let id = prioritized_id;
+                    if let Some(e) = self.idle_priorities.iter_mut().find(|e| e.0 == id) {
+                        *e = (id, u, i);
+                    } else if self.streams.len() + self.idle_priorities.len()
+                        >= self.cfg.max_concurrent_streams as usize
+                    {
+                        return self.fail(
+                            ErrorCode::PROTOCOL_ERROR,
+                            "PRIORITY_UPDATE beyond MAX_CONCURRENT_STREAMS",
+                        );
+                    } else {
+                        self.idle_priorities.push((id, u, i));
+                    }
                 }
                 Ok(())
             }
@@ -754,6 +773,17 @@ impl Connection {
             self.end_remote(id);
         }
         Ok(())
+    }
+
+    /// Removes the idle-stream PRIORITY_UPDATE entries up to `id` (those below it are
+    /// closed now and can never apply) and returns the one for `id`, if any.
+    fn take_idle_priority(&mut self, id: u32) -> Option<(u32, u8, bool)> {
+        if self.idle_priorities.is_empty() {
+            return None;
+        }
+        let found = self.idle_priorities.iter().find(|e| e.0 == id).copied();
+        self.idle_priorities.retain(|e| e.0 > id);
+        found
     }
 
     fn spend_priority(&mut self) -> bool {
@@ -932,6 +962,7 @@ impl Connection {
             return Ok(());
         }
         self.highest_id = id;
+        let update = self.take_idle_priority(id);
         if self.goaway_sent.is_some_and(|last| id > last) {
             return Ok(());
         }
@@ -970,12 +1001,24 @@ impl Connection {
             s.urgency = u;
             s.incremental = i;
         }
+        // A PRIORITY_UPDATE that arrived while the stream was idle wins over the header.
+        if let Some((_, u, i)) = update {
+            s.urgency = u;
+            s.incremental = i;
+        }
         self.streams.insert(id, s);
         self.push_event(Event::Request {
             stream_id: id,
             head,
             end_stream,
         });
+        if let Some((_, u, i)) = update {
+            self.push_event(Event::PriorityChanged {
+                stream_id: id,
+                urgency: u,
+                incremental: i,
+            });
+        }
         if end_stream {
             self.end_remote(id);
         }
@@ -1179,6 +1222,7 @@ impl Connection {
         .encode(&mut self.out);
         if id > self.highest_id {
             self.highest_id = id;
+            self.take_idle_priority(id);
         }
         if let Some(s) = self.streams.remove(&id) {
             self.drop_stream_state(&s);

@@ -463,6 +463,53 @@ mod s5_3_priority {
             incremental: true
         }));
     }
+    /// RFC 9218 §7.1: a PRIORITY_UPDATE may precede its stream's HEADERS; it applies
+    /// (over the `priority` header) when the stream opens.
+    #[test]
+    fn rfc9218_priority_update_for_idle_stream_applies_on_open() {
+        for split in SPLITS {
+            let mut c = Client::handshake(Config::default());
+            let mut p = 5u32.to_be_bytes().to_vec();
+            p.extend_from_slice(b"u=0");
+            let mut b = raw(kind::PRIORITY_UPDATE, 0, 0, &p);
+            b.extend(c.headers(5, &with(&[("priority", "u=6")]), true));
+            c.feed(&b, split);
+            let at = c
+                .events
+                .iter()
+                .position(|e| matches!(e, Event::Request { stream_id: 5, .. }))
+                .expect("request");
+            assert_eq!(
+                c.events.get(at + 1),
+                Some(&Event::PriorityChanged {
+                    stream_id: 5,
+                    urgency: 0,
+                    incremental: false
+                })
+            );
+        }
+    }
+    /// Idle streams with a remembered priority count against MAX_CONCURRENT_STREAMS.
+    #[test]
+    fn rfc9218_idle_priority_updates_are_bounded() {
+        for split in SPLITS {
+            let cfg = Config {
+                max_concurrent_streams: 2,
+                ..Config::default()
+            };
+            let mut c = Client::handshake(cfg);
+            let mut b = c.post(1, "/");
+            for id in [3u32, 5] {
+                let mut p = id.to_be_bytes().to_vec();
+                p.extend_from_slice(b"u=1");
+                b.extend(raw(kind::PRIORITY_UPDATE, 0, 0, &p));
+            }
+            c.feed(&b, split);
+            let (code, why) = c.goaway().expect("GOAWAY");
+            assert_eq!(code, ErrorCode::PROTOCOL_ERROR, "{why}");
+            assert!(why.contains("MAX_CONCURRENT_STREAMS"), "{why}");
+        }
+    }
     #[test]
     fn priority_update_on_stream_zero_is_error() {
         conn_error(
