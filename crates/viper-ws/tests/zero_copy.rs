@@ -1,8 +1,10 @@
-//! `receive_in_place`: whole data frames come out borrowed from the input
-//! buffer (unmasked in place, no allocation); everything else behaves exactly
-//! as with `receive` — checked by a differential proptest over random frame
-//! sequences at random splits, both roles, plus explicit error cases and a
-//! counting allocator.
+//! Zero-copy paths. Receive: `receive_in_place` hands whole data frames out
+//! borrowed from the input buffer (unmasked in place, no allocation);
+//! everything else behaves exactly as with `receive` — checked by a
+//! differential proptest over random frame sequences at random splits, both
+//! roles, plus explicit error cases and a counting allocator. Send: a warm
+//! connection writes header and (masked) payload straight into its output
+//! buffer, allocating nothing.
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -184,6 +186,33 @@ fn other_frames_are_left_untouched_and_go_to_poll_event() {
     let (used2, msg) = s.receive_in_place(&mut wire[used..]);
     assert_eq!(used2, orig.len() - first_len);
     assert_eq!(msg, Some(MessageRef::Binary(b"whole")));
+}
+
+#[test]
+fn sending_writes_straight_into_the_output_buffer_without_allocating() {
+    for role in [Role::Server, Role::Client] {
+        let mut ws = receiver(role, Config::default(), &Negotiated::default());
+        let payload: Vec<u8> = (0..1000u32).map(|i| (i * 13) as u8).collect();
+        // Warm up: the output buffer grows once and keeps its capacity.
+        ws.send_binary(&payload).unwrap();
+        let n = ws.poll_transmit().unwrap().len();
+        ws.advance_transmit(n);
+        for size in [0usize, 16, 63, 64, 1000] {
+            let ((), allocs) = allocs_during(|| ws.send_binary(&payload[..size]).unwrap());
+            assert_eq!(allocs, 0, "{role:?}: send_binary({size}) allocated");
+            let wire = ws.poll_transmit().unwrap().to_vec();
+            let hdr = if size < 126 { 2 } else { 4 };
+            match role {
+                Role::Server => assert_eq!(wire, sframe(0x82, &payload[..size])),
+                Role::Client => {
+                    // Header, key, then the payload masked with that key.
+                    let key = [wire[hdr], wire[hdr + 1], wire[hdr + 2], wire[hdr + 3]];
+                    assert_eq!(wire, frame(0x82, &payload[..size], Some(key)));
+                }
+            }
+            ws.advance_transmit(wire.len());
+        }
+    }
 }
 
 // ------------------------------------------------------------ errors as with `receive`
