@@ -8,7 +8,7 @@ use viper_core::{Duration, Instant};
 
 use crate::deflate::{Compressor, Decompressor, DeflateParams, InflateError};
 use crate::error::{CloseCode, Error, SendError};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, extend_masked};
 use crate::utf8::Utf8Validator;
 use crate::Negotiated;
 
@@ -912,8 +912,9 @@ impl WebSocket {
         self.tx.len() - self.tx_pos
     }
 
-    /// Writes one frame into the output buffer: header, then the payload
-    /// copied once and masked in place for a client.
+    /// Writes one frame into the output buffer: the header, then the payload
+    /// copied straight after it — for a client, masked while being copied
+    /// (`extend_masked`). No frame is built anywhere else first.
     fn write_frame(&mut self, opcode: u8, fin: bool, rsv1: bool, payload: &[u8]) {
         let mut b0 = opcode;
         if fin {
@@ -941,9 +942,7 @@ impl WebSocket {
         }
         if let Some(k) = key {
             self.tx.extend_from_slice(&k);
-            let start = self.tx.len();
-            self.tx.extend_from_slice(payload);
-            apply_mask(&mut self.tx[start..], k, 0);
+            extend_masked(&mut self.tx, payload, k);
         } else {
             self.tx.extend_from_slice(payload);
         }
@@ -997,11 +996,20 @@ impl WebSocket {
 
     /// Queues a text message as a single frame (compressed if negotiated and
     /// large enough).
+    ///
+    /// Uncompressed, the frame is produced in place: the header is written
+    /// into the output buffer and the payload copied (and, for a client,
+    /// masked a word at a time in the same pass) right behind it, so `text`
+    /// is read once and no intermediate frame buffer exists; a warm
+    /// connection allocates nothing. Compressed, the deflate output goes to
+    /// a reused scratch buffer first, since the header's length field must
+    /// precede a payload whose length is only known once compressed.
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
         self.send_message(DataKind::Text, text.as_bytes())
     }
 
-    /// Queues a binary message as a single frame.
+    /// Queues a binary message as a single frame, produced in place like
+    /// [`send_text`](Self::send_text)'s.
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.send_message(DataKind::Binary, data)
     }
