@@ -180,10 +180,11 @@ pub async fn serve<S: Send + Sync + 'static>(
                 let guard = Guard { admission: admission.clone(), stats: stats.clone() };
                 let ctx = ConnTask::new(sock, app.clone(), config.clone(), stats.clone(), clock);
                 let sd = sd_rx.clone();
-                tokio::spawn(async move {
+                let fut = async move {
                     let _guard = guard;
                     ctx.run(sd).await;
-                });
+                };
+                tokio::spawn(fut);
             }
         }
     }
@@ -270,8 +271,10 @@ pub fn run<S: Send + Sync + 'static>(
 
 // ---------------------------------------------------------------------- connection
 
+/// What a handler task sends back. Boxed: the channel allocates its slots up front
+/// (a block of 32), and an idle keep-alive connection keeps them.
 enum Cmd {
-    Respond(StreamId, Response),
+    Respond(StreamId, Box<Response>),
 }
 
 enum SrcKind {
@@ -522,7 +525,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                 let req = Request::new(head, pattern, params, Some(brx));
                 tokio::spawn(async move {
                     let resp = handler.call(req, state).await;
-                    let _ = cmd_tx.send(Cmd::Respond(id, resp)).await;
+                    let _ = cmd_tx.send(Cmd::Respond(id, Box::new(resp))).await;
                 });
             }
             Match::MethodNotAllowed(allow) => {
@@ -550,6 +553,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
 
     fn on_cmd(&mut self, cmd: Cmd) {
         let Cmd::Respond(id, resp) = cmd;
+        let resp = *resp;
         let headers: Vec<(&str, &str)> = resp
             .headers
             .iter()
