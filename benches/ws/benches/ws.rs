@@ -1,6 +1,8 @@
 //! viper-ws vs tungstenite, same work, same run: decode + unmask (server
-//! side, masked frames in), encode (client side, masking), and an in-memory
-//! echo server (messages/s). Run: `cargo bench -p viper-bench-ws`.
+//! side, masked frames in; viper both with `receive`, which copies each
+//! message out, and with the zero-copy `receive_in_place`), encode (client
+//! side, masking), and an in-memory echo server (messages/s).
+//! Run: `cargo bench -p viper-bench-ws -- --warm-up-time 1 --measurement-time 3`.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -10,7 +12,7 @@ use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use tungstenite::protocol::{Role as TRole, WebSocketConfig};
 use tungstenite::Message;
 use viper_bench_support::{print_ratios, Pair};
-use viper_ws::{Config, Event, Negotiated, WebSocket};
+use viper_ws::{Config, Event, MessageRef, Negotiated, WebSocket};
 
 const SIZES: [usize; 3] = [16, 1024, 65536];
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -90,10 +92,15 @@ fn decode(c: &mut Criterion) {
         let input: Vec<u8> = one.iter().copied().cycle().take(one.len() * n).collect();
         g.throughput(Throughput::Bytes((size * n) as u64));
 
+        // Every contender first copies the input into its receive buffer:
+        // the stand-in for the socket read that `Mem::read` does for
+        // tungstenite.
+        let mut buf = vec![0u8; input.len()];
         let mut ws = WebSocket::server(ws_config(), &Negotiated::default());
         g.bench_with_input(BenchmarkId::new("viper", size), &input, |b, input| {
             b.iter(|| {
-                let used = ws.receive(input);
+                buf.copy_from_slice(input);
+                let used = ws.receive(&buf);
                 let mut total = 0;
                 while let Some(e) = ws.poll_event() {
                     if let Event::Binary(m) = e {
@@ -105,6 +112,31 @@ fn decode(c: &mut Criterion) {
                 black_box(total)
             })
         });
+
+        // Zero-copy: each message is unmasked in place and handed out as a
+        // slice of `buf`.
+        let mut ws = WebSocket::server(ws_config(), &Negotiated::default());
+        g.bench_with_input(
+            BenchmarkId::new("viper_in_place", size),
+            &input,
+            |b, input| {
+                b.iter(|| {
+                    buf.copy_from_slice(input);
+                    let mut total = 0;
+                    let mut rest = &mut buf[..];
+                    while !rest.is_empty() {
+                        let (used, msg) = ws.receive_in_place(rest);
+                        if let Some(MessageRef::Binary(m)) = msg {
+                            total += black_box(m).len();
+                        }
+                        rest = &mut rest[used..];
+                    }
+                    // Every message came out borrowed (none went to the queue).
+                    assert_eq!(total, size * n);
+                    black_box(total)
+                })
+            },
+        );
 
         let mem = Mem {
             input: input.clone(),
@@ -229,10 +261,20 @@ fn main() {
     let labels: Vec<(String, String, String)> = SIZES
         .iter()
         .flat_map(|s| {
-            ["decode", "encode"].map(|g| {
+            [
+                ("decode", "viper"),
+                ("decode_in_place", "viper_in_place"),
+                ("encode", "viper"),
+            ]
+            .map(|(label, viper)| {
+                let g = if label == "encode" {
+                    "encode"
+                } else {
+                    "decode"
+                };
                 (
-                    format!("{g}/{s}"),
-                    format!("{g}/viper/{s}"),
+                    format!("{label}/{s}"),
+                    format!("{g}/{viper}/{s}"),
                     format!("{g}/tungstenite/{s}"),
                 )
             })
