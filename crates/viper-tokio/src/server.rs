@@ -214,21 +214,29 @@ async fn refuse(mut sock: TcpStream) {
     .await;
 }
 
-/// Completes on Ctrl-C or SIGTERM.
+/// Registers SIGINT (Ctrl-C) and SIGTERM now and returns a future that completes on
+/// either. Registering up front means a signal that arrives before the future is
+/// first polled is not lost (nor fatal, as the default action would be).
+#[cfg(unix)]
+fn shutdown_signals() -> io::Result<impl Future<Output = ()> + Send> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
 pub async fn shutdown_signal() {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    match shutdown_signals() {
+        Ok(f) => f.await,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
     #[cfg(not(unix))]
@@ -238,8 +246,9 @@ pub async fn shutdown_signal() {
 }
 
 /// Builds a multi-threaded runtime with `config.workers` threads, binds `addr`,
-/// prints the URL, prints the statistics on SIGUSR1, and serves `app` until Ctrl-C or
-/// SIGTERM.
+/// prints the URL, prints the statistics (JSON, on stderr) on SIGUSR1, and serves
+/// `app` until Ctrl-C or SIGTERM, then shuts down gracefully (see [`serve`]). The
+/// signal handlers are in place before the URL is printed.
 pub fn run<S: Send + Sync + 'static>(
     app: App<S>,
     addr: &str,
@@ -252,20 +261,22 @@ pub fn run<S: Send + Sync + 'static>(
         .build()?;
     rt.block_on(async move {
         let listener = TcpListener::bind(addr).await?;
-        println!("viper listening on http://{}", listener.local_addr()?);
         #[cfg(unix)]
-        {
+        let shutdown = {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut usr1 = signal(SignalKind::user_defined1())?;
             let st = stats.clone();
             tokio::spawn(async move {
-                use tokio::signal::unix::{signal, SignalKind};
-                if let Ok(mut s) = signal(SignalKind::user_defined1()) {
-                    while s.recv().await.is_some() {
-                        eprintln!("viper stats: {}", st.to_json());
-                    }
+                while usr1.recv().await.is_some() {
+                    eprintln!("viper stats: {}", st.to_json());
                 }
             });
-        }
-        serve(listener, app, config, stats, shutdown_signal()).await
+            shutdown_signals()?
+        };
+        #[cfg(not(unix))]
+        let shutdown = shutdown_signal();
+        println!("viper listening on http://{}", listener.local_addr()?);
+        serve(listener, app, config, stats, shutdown).await
     })
 }
 
