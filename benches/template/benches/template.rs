@@ -4,84 +4,8 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, Criterion};
-use serde::Serialize;
 use viper_bench_support::{print_ratios, Pair};
-
-const BASE: &str = r#"<!doctype html><html><head><title>{% block title %}Site{% endblock %}</title></head>
-<body>{% include "header.html" %}<main>{% block content %}{% endblock %}</main>{% include "footer.html" %}</body></html>"#;
-const HEADER: &str = r#"<header><h1>{{ site_name|upper }}</h1><nav>{% for link in nav %}<a href="{{ link.url }}">{{ link.title|title }}</a>{% endfor %}</nav></header>"#;
-const FOOTER: &str =
-    r#"<footer>{{ year }} {{ site_name }} &middot; {{ rows|length }} rows</footer>"#;
-const PAGE: &str = r#"{% extends "base.html" %}{% block title %}{{ title }} - {{ super() }}{% endblock %}
-{% block content %}<table>{% for row in rows %}<tr class="{% if loop.index % 2 == 0 %}even{% else %}odd{% endif %}"><td>{{ loop.index }}</td><td>{{ row.name|title }}</td><td>{{ row.email|lower }}</td><td>{{ row.score|round(1) }}</td><td>{{ row.tags|join(", ") }}</td>{% if row.active %}<td>yes</td>{% else %}<td>no</td>{% endif %}</tr>
-{% endfor %}</table>{% endblock %}"#;
-const ROWS: &str = r#"<ul>{% for row in rows %}<li id="r{{ row.id }}">{{ row.name }} &lt;{{ row.email }}&gt; {{ row.score }}</li>{% endfor %}</ul>"#;
-
-/// Tera 2 takes filter arguments by name.
-fn tera_syntax(s: &str) -> String {
-    s.replace("round(1)", "round(precision=1)")
-        .replace(r#"join(", ")"#, r#"join(sep=", ")"#)
-}
-
-#[derive(Serialize)]
-struct Link {
-    url: String,
-    title: String,
-}
-
-#[derive(Serialize)]
-struct Row {
-    id: u32,
-    name: String,
-    email: String,
-    score: f64,
-    tags: Vec<String>,
-    active: bool,
-}
-
-#[derive(Serialize)]
-struct Data {
-    title: String,
-    site_name: String,
-    year: u32,
-    nav: Vec<Link>,
-    rows: Vec<Row>,
-}
-
-fn data() -> Data {
-    Data {
-        title: "Users & <Admins>".into(),
-        site_name: "viper demo".into(),
-        year: 2026,
-        nav: ["home", "about us", "contact"]
-            .iter()
-            .map(|t| Link {
-                url: format!("/{}", t.replace(' ', "-")),
-                title: t.to_string(),
-            })
-            .collect(),
-        rows: (0..100)
-            .map(|i| Row {
-                id: i,
-                name: format!("user number {i}"),
-                email: format!("User{i}@Example.COM"),
-                score: i as f64 * 1.37,
-                tags: vec![format!("t{}", i % 3), "member".into(), "<b>".into()],
-                active: i % 3 != 0,
-            })
-            .collect(),
-    }
-}
-
-fn templates() -> Vec<(&'static str, String)> {
-    vec![
-        ("base.html", BASE.into()),
-        ("header.html", HEADER.into()),
-        ("footer.html", FOOTER.into()),
-        ("page.html", PAGE.into()),
-        ("rows.html", ROWS.into()),
-    ]
-}
+use viper_bench_template::{data, templates, tera_syntax};
 
 fn bench(c: &mut Criterion) {
     let data = data();

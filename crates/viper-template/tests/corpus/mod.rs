@@ -189,6 +189,18 @@ const HAND: &[&str] = &[
     "{{ (1 }}",
     "{{ a.b.c.d }}",
     "{% macro m(a=1, b) %}{% endmacro %}",
+    // printing containers and floats (streamed through the escaper)
+    "{{ [html] }} {{ {'k': html} }} {{ (html,) }} {{ [html|safe] }} {{ [none, true, 1.5, \"it's\"] }}",
+    "{{ 1e15 }} {{ 1e16 }} {{ 123456.789 }} {{ -0.0001 }} {{ 0.00001 }} {{ 1e-4 }} {{ 9999999999999998.0 }}",
+    "{{ 0.1 * 3 }} {{ 1 / 7 }} {{ 2.0 ** 60 }} {{ -1e300 * 10 }} {{ 100.0 }} {{ 5e-324 }}",
+    "{{ 2.675|round(2) }} {{ 0.125|round(2) }} {{ 1e300|round(2) }} {{ 123.456|round(200) }}",
+    "{{ [1, [2, 3]] == [1, [2, 3]] }} {{ [1, 2] < [1, 2, 0] }} {{ (1, 'a') < (1, 'b') }} {{ {'a': [1]} == {'a': [1]} }}",
+    "{{ [[1, 2], [1, 2]] == [[1, 2], [1, 3]] }} {{ [1, 2] in [[1, 2]] }} {{ words|join(html|safe) }}",
+    "{{ 'x'|replace('x', html) }} {{ html|replace('<', html) }} {{ html|safe|replace('b', '<i>') }}",
+    "{{ 'ab' * 200 }}|{{ ('-' * 300)|length }}|{{ ([0] * 300)|length }}",
+    "{{ [0] * 3|length }}",
+    "{{ html ~ [html] ~ (html|safe) }} {{ (html|safe) ~ {'a': html} }}",
+    "{{ users|sort(attribute='age', reverse=true)|join(',', attribute='name') }}",
     // whitespace control
     "a  {{- name -}}  b",
     "a\n  {%- if t -%}\n  yes\n  {%- endif -%}\n  b",
