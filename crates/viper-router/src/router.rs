@@ -376,18 +376,6 @@ fn rest_eq(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// Whether `b` has a `%` before any `?` or `#`.
-fn escaped_in_path(b: &[u8]) -> bool {
-    for &c in b {
-        match c {
-            b'%' => return true,
-            b'?' | b'#' => return false,
-            _ => {}
-        }
-    }
-    false
-}
-
 /// Whether the path part of a request-target ends at `i` (its end, `?` or `#`).
 #[inline]
 fn ends_path(target: &[u8], i: usize) -> bool {
@@ -643,6 +631,8 @@ struct Search<'p> {
     matched: bool,
     /// The fast walk met something only the full walk handles (a `%`).
     abort: bool,
+    /// The fast walk checked `path[..clean]` for `%` and found none.
+    clean: usize,
 }
 
 impl<'p> Search<'p> {
@@ -659,6 +649,7 @@ impl<'p> Search<'p> {
             bits: 0,
             matched: false,
             abort: false,
+            clean: 0,
         }
     }
 
@@ -1483,10 +1474,15 @@ impl<T> Router<T> {
                         s.len = mark;
                     }
                     None => {
-                        // A miss is only final if no escape could have made a key match.
-                        let upto = len.min(pos + n.span);
-                        if bytes.get(pos..upto).is_some_and(escaped_in_path) {
-                            return Self::abort(s);
+                        // A miss is only final if no escape could have made a key match:
+                        // check the rest of the path once (later misses are then free).
+                        if pos + n.span > s.clean {
+                            let from = pos.max(s.clean);
+                            let (end, pct) = split_target(bytes.get(from..).unwrap_or(&[]));
+                            if pct {
+                                return Self::abort(s);
+                            }
+                            s.clean = from + end;
                         }
                     }
                 }
