@@ -1,5 +1,7 @@
 //! The differential corpus: hand-written cases per feature plus generated ones.
 
+pub(crate) mod runner;
+
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Opts {
     pub lenient: bool,
@@ -441,8 +443,26 @@ fn generated() -> Vec<Case> {
     v
 }
 
+/// Every case, in a fixed order.
+#[allow(dead_code)] // used by the test, not by viper-conformance-jinja
 pub(crate) fn all() -> Vec<Case> {
     let mut v = hand();
     v.extend(generated());
     v
+}
+
+/// Every case with the name of its group (for the conformance runner's report).
+#[allow(dead_code)] // used by viper-conformance-jinja, not by the test
+pub(crate) fn grouped() -> Vec<(&'static str, Vec<Case>)> {
+    let generated = generated();
+    let filters = FILTERS.len() * VALUES.len();
+    let tests = TESTS.len() * VALUES.len();
+    let mut rest = generated.into_iter();
+    let mut take = |n: usize| rest.by_ref().take(n).collect::<Vec<_>>();
+    vec![
+        ("hand-written", hand()),
+        ("generated: filters × values", take(filters)),
+        ("generated: tests × values", take(tests)),
+        ("generated: operators × operands", take(usize::MAX)),
+    ]
 }
