@@ -4,7 +4,7 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -369,6 +369,10 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
 
     async fn run(mut self, mut sd: watch::Receiver<bool>) {
         let mut shutdown_seen = false;
+        // One timer for the connection's life, moved only when the deadline changes.
+        let sleep = tokio::time::sleep_until(self.clock.to_tokio(Instant::ZERO));
+        tokio::pin!(sleep);
+        let mut armed: Option<tokio::time::Instant> = None;
         loop {
             self.conn.handle_timeout(self.clock.now());
             // Feed, dispatch, write until nothing moves.
@@ -406,6 +410,10 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                 self.rbuf = BytesMut::new();
             }
             let deadline = self.conn.poll_timeout().map(|t| self.clock.to_tokio(t));
+            if let Some(d) = deadline.filter(|d| armed != Some(*d)) {
+                sleep.as_mut().reset(d);
+                armed = Some(d);
+            }
             let want_read = self.rbuf.is_empty() && !self.eof;
             let have_sources = !self.sources.is_empty();
             tokio::select! {
@@ -415,11 +423,20 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                     }
                     self.read();
                 }
-                Some(cmd) = self.cmd_rx.recv() => self.on_cmd(cmd),
+                Some(cmd) = self.cmd_rx.recv() => {
+                    // Answers that are ready go out together (one write for many
+                    // HTTP/2 streams).
+                    self.on_cmd(cmd);
+                    while let Ok(cmd) = self.cmd_rx.try_recv() {
+                        self.on_cmd(cmd);
+                    }
+                }
                 (i, item) = poll_sources(&mut self.sources, &mut self.rr), if have_sources => {
                     self.on_item(i, item);
                 }
-                _ = sleep_until(deadline), if deadline.is_some() => {}
+                _ = &mut sleep, if deadline.is_some() => {
+                    armed = None;
+                }
                 _ = sd.changed(), if !shutdown_seen => {
                     shutdown_seen = true;
                     self.conn.shutdown();
@@ -456,17 +473,25 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
         }
     }
 
+    /// Writes what the connection has for the socket. Non-blocking writes first; only
+    /// a full socket waits (at most `write_timeout` without progress).
     async fn flush(&mut self) -> io::Result<bool> {
         let mut wrote = false;
         while let Some(b) = self.conn.poll_transmit() {
-            let n = tokio::time::timeout(self.config.write_timeout, self.sock.write(b))
-                .await
-                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
-            if n == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
+            match self.sock.try_write(b) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.conn.advance_transmit(n);
+                    wrote = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    tokio::time::timeout(self.config.write_timeout, self.sock.writable())
+                        .await
+                        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            self.conn.advance_transmit(n);
-            wrote = true;
         }
         Ok(wrote)
     }
@@ -532,12 +557,23 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                 let (btx, brx) = mpsc::channel(self.config.body_queue.max(1));
                 self.bodies.push((id, btx));
                 let state = app.state.clone();
-                let cmd_tx = self.cmd_tx.clone();
                 let req = Request::new(head, pattern, params, Some(brx));
-                tokio::spawn(async move {
-                    let resp = handler.call(req, state).await;
-                    let _ = cmd_tx.send(Cmd::Respond(id, Box::new(resp))).await;
-                });
+                let mut fut = handler.call(req, state);
+                // A handler that answers without waiting (the common case) is
+                // answered here, without a task and a channel round trip; one that
+                // waits continues as its own task (which polls it again with a real
+                // waker).
+                let mut cx = Context::from_waker(Waker::noop());
+                match fut.as_mut().poll(&mut cx) {
+                    Poll::Ready(resp) => self.on_cmd(Cmd::Respond(id, Box::new(resp))),
+                    Poll::Pending => {
+                        let cmd_tx = self.cmd_tx.clone();
+                        tokio::spawn(async move {
+                            let resp = fut.await;
+                            let _ = cmd_tx.send(Cmd::Respond(id, Box::new(resp))).await;
+                        });
+                    }
+                }
             }
             Match::MethodNotAllowed(allow) => {
                 let a = allow.to_string();
@@ -739,13 +775,6 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             self.sources[i].pending = back;
         }
         progressed
-    }
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }
 
