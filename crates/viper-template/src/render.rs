@@ -189,7 +189,7 @@ impl<'a, 'w> Renderer<'a, 'w> {
         if !prog.has_extends {
             return self.render_nodes(&prog.nodes);
         }
-        let mut parent: Option<Rc<Program>> = None;
+        let mut parent: Option<(Rc<Program>, Pos)> = None;
         for node in &prog.nodes {
             if parent.is_some() {
                 // After `extends` only assignments and macro definitions take effect.
@@ -212,13 +212,13 @@ impl<'a, 'w> Renderer<'a, 'w> {
                         .or_default()
                         .push((p.name.clone(), body.clone()));
                 }
-                parent = Some(p);
+                parent = Some((p, e.pos));
             } else {
                 self.render_node(node)?;
             }
         }
-        if let Some(p) = parent {
-            self.enter_depth()?;
+        if let Some((p, pos)) = parent {
+            self.enter_depth().map_err(|e| self.locate(e, pos))?;
             let r = self.exec_template(p);
             self.depth -= 1;
             r?;

@@ -278,6 +278,7 @@ fn extends_and_include_cycles_hit_max_depth() {
         let e = env.render(name, &Value::NONE).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{name}: {e}");
         assert!(e.message().contains("max_depth (32)"), "{name}: {e}");
+        assert!(!e.template().is_empty() && e.line() == 1, "{name}: {e}");
     }
 }
 
@@ -597,6 +598,30 @@ proptest! {
 
     #[test]
     fn arbitrary_source_never_panics(s in "[{}%#a-z0-9 ()|.,'\"=+*/~<>-]{0,60}") {
-        let _ = render(&s, &ctx());
+        // Every compile or render error points into the template.
+        if let Err(e) = render(&s, &ctx()) {
+            prop_assert!(e.template() == "t" && e.line() >= 1 && e.column() >= 1, "{:?}: {}", s, e);
+        }
+    }
+
+    #[test]
+    fn statement_soup_errors_carry_positions(
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            "{% if x %}", "{% endif %}", "{% for i in xs %}", "{% endfor %}", "{% else %}",
+            "{{ i }}", "{{ x.y }}", "{{ missing }}", "{{ xs[5] }}", "{{ 1 // 0 }}",
+            "{% set x = xs %}", "{% include 'inc' %}", "{% include 'nope' %}",
+            "{% macro m(a) %}", "{% endmacro %}", "{{ m(1) }}", "{{ m() }}", "{% block b %}",
+            "{% endblock %}", "{{ super() }}", "{% extends 'base' %}", "{{ xs|join(1) }}",
+            "text\n", "{{ 'a' ~ xs }}", "{{ xs|sort|first + 'a' }}", "{{ loop.index }}",
+        ]), 0..12),
+    ) {
+        let src = parts.concat();
+        let env = env_with(
+            &[("t", &src), ("inc", "[{{ i }}]"), ("base", "<{% block b %}{% endblock %}>")],
+            Config { max_loop_iterations: 500, ..Config::default() },
+        );
+        if let Err(e) = env.render("t", &Value::map([("x", Value::from(1)), ("xs", Value::list([1, 2]))])) {
+            prop_assert!(!e.template().is_empty() && e.line() >= 1 && e.column() >= 1, "{:?}: {}", src, e);
+        }
     }
 }

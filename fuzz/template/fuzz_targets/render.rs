@@ -1,5 +1,6 @@
 //! Renders arbitrary templates (which may include/extend each other and recurse) under
-//! tight limits: must terminate with output or an error, never panic.
+//! tight limits: must terminate with output within the limit or a located error, never
+//! panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use viper_template::{Config, Environment, MapLoader, Value};
@@ -24,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         max_loop_iterations: 2_000,
         max_depth: 8,
         max_nesting: 32,
+        max_recursion: 60,
         ..Config::default()
     };
     let env = Environment::with_config(loader, config);
@@ -35,7 +37,12 @@ fuzz_target!(|data: &[u8]| {
         ("m", Value::map([("k", Value::from("v")), ("z", Value::list(["x", "y"]))])),
         ("none", Value::NONE),
     ]);
-    if let Ok(out) = env.render("main", &ctx) {
-        assert!(out.len() <= 64 * 1024);
+    match env.render("main", &ctx) {
+        Ok(out) => assert!(out.len() <= 64 * 1024),
+        // Every render error points into one of the templates.
+        Err(e) => assert!(
+            !e.template().is_empty() && e.line() >= 1 && e.column() >= 1,
+            "{e:?}"
+        ),
     }
 });
