@@ -707,13 +707,10 @@ impl WebSocket {
         self.frame_pos += chunk.len() as u64;
         match self.sink {
             Sink::Discard => {}
-            Sink::Control => {
-                let start = self.ctrl.len();
-                self.ctrl.extend_from_slice(chunk);
-                if let Some(k) = head.mask {
-                    apply_mask(&mut self.ctrl[start..], k, off);
-                }
-            }
+            Sink::Control => match head.mask {
+                Some(k) => extend_masked(&mut self.ctrl, chunk, k, off),
+                None => self.ctrl.extend_from_slice(chunk),
+            },
             Sink::Data => {
                 let Some((kind, compressed)) = self.msg.as_ref().map(|m| (m.kind, m.compressed))
                 else {
@@ -722,9 +719,9 @@ impl WebSocket {
                 let start = self.msg_buf.len();
                 if compressed {
                     self.scratch.clear();
-                    self.scratch.extend_from_slice(chunk);
-                    if let Some(k) = head.mask {
-                        apply_mask(&mut self.scratch, k, off);
+                    match head.mask {
+                        Some(k) => extend_masked(&mut self.scratch, chunk, k, off),
+                        None => self.scratch.extend_from_slice(chunk),
                     }
                     let limit = self.config.max_message_size;
                     self.ensure_decompressor();
@@ -734,9 +731,9 @@ impl WebSocket {
                         }
                     }
                 } else {
-                    self.msg_buf.extend_from_slice(chunk);
-                    if let Some(k) = head.mask {
-                        apply_mask(&mut self.msg_buf[start..], k, off);
+                    match head.mask {
+                        Some(k) => extend_masked(&mut self.msg_buf, chunk, k, off),
+                        None => self.msg_buf.extend_from_slice(chunk),
                     }
                 }
                 // A whole uncompressed text message in this one chunk is
@@ -942,7 +939,7 @@ impl WebSocket {
         }
         if let Some(k) = key {
             self.tx.extend_from_slice(&k);
-            extend_masked(&mut self.tx, payload, k);
+            extend_masked(&mut self.tx, payload, k, 0);
         } else {
             self.tx.extend_from_slice(payload);
         }

@@ -32,18 +32,24 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
-/// Appends `src` masked with `key` (from payload offset 0) to `out`, in one
-/// pass over `src`: the masked copy is written straight into the output
-/// buffer, a machine word at a time, instead of copying then masking in place
-/// (about 10% faster from 1 KiB up on x86-64). Below 64 bytes, where zeroing
-/// the room first costs more than the second pass, it copies then masks.
-pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], key: [u8; 4]) {
+/// Appends `src` masked with `key` to `out`, where `src[0]` is at byte
+/// `offset` of the frame payload, in one pass over `src`: the masked copy is
+/// written straight into the output buffer, a machine word at a time, instead
+/// of copying then masking in place (about 10% faster from 1 KiB up on
+/// x86-64). Below 64 bytes, where zeroing the room first costs more than the
+/// second pass, it copies then masks.
+pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
     let start = out.len();
     if src.len() < 64 {
         out.extend_from_slice(src);
-        apply_mask(&mut out[start..], key, 0);
+        apply_mask(&mut out[start..], key, offset);
         return;
     }
+    let mut k = [0u8; 4];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = key[(offset + i) % 4];
+    }
+    let key = k;
     out.resize(start + src.len(), 0);
     let dst = &mut out[start..];
     let mut w = [0u8; 8];
@@ -98,13 +104,15 @@ mod tests {
     fn masked_copy_matches_bytewise_for_all_lengths() {
         let key = [0x37, 0xfa, 0x21, 0x3d];
         for len in (0..80).chain([127, 128, 129, 1000, 1003]) {
-            let src: Vec<u8> = (0..len).map(|i| (i * 11 + 5) as u8).collect();
-            let mut expect = src.clone();
-            apply_mask_slow(&mut expect, key, 0);
-            let mut out = alloc::vec![0xee, 0xdd];
-            extend_masked(&mut out, &src, key);
-            assert_eq!(out[..2], [0xee, 0xdd], "len {len}: prefix kept");
-            assert_eq!(out[2..], expect[..], "len {len}");
+            for off in 0..6 {
+                let src: Vec<u8> = (0..len).map(|i| (i * 11 + 5) as u8).collect();
+                let mut expect = src.clone();
+                apply_mask_slow(&mut expect, key, off);
+                let mut out = alloc::vec![0xee, 0xdd];
+                extend_masked(&mut out, &src, key, off);
+                assert_eq!(out[..2], [0xee, 0xdd], "len {len} off {off}: prefix kept");
+                assert_eq!(out[2..], expect[..], "len {len} off {off}");
+            }
         }
     }
 
