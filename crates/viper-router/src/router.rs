@@ -311,9 +311,7 @@ struct Chain {
 /// Mask keeping the first `n` (0..=8) big-endian bytes of a `u64`.
 #[inline]
 const fn mask_bytes(n: usize) -> u64 {
-    if n == 0 {
-        0
-    } else if n >= 8 {
+    if n >= 8 {
         u64::MAX
     } else {
         !(u64::MAX >> (8 * n))
@@ -1439,7 +1437,9 @@ impl<T> Router<T> {
                     let stops = exact_zero_bytes((w | (LO * 0x10)) ^ (LO * u64::from(b'?')))
                         | exact_zero_bytes(w ^ (LO * u64::from(b'#')));
                     let (end, prefix) = if stops != 0 {
-                        let l = (stops.leading_zeros() / 8) as usize;
+                        // The first byte is the most significant: count from there with
+                        // `trailing_zeros` on the swapped mask (no `bsr`).
+                        let l = (stops.swap_bytes().trailing_zeros() / 8) as usize;
                         (pos + l, w & mask_bytes(l))
                     } else if len - pos <= 8 {
                         (len, w)
