@@ -97,6 +97,14 @@ echo "== h2load (h2c, $H2_CLIENTS connections x $H2_STREAMS streams, ${DURATION}
 read -r v_h2_rps v_h2_p99 < <(run_h2load viper "$VIPER_ADDR")
 read -r h_h2_rps h_h2_p99 < <(run_h2load hyper "$HYPER_ADDR")
 
+for v in "$v_h1_rps" "$h_h1_rps" "$v_h2_rps" "$h_h2_rps"; do
+    if [ -z "$v" ]; then
+        echo "a load generator produced no figure; raw output:"
+        cat "$TMP"/*.txt 2>/dev/null || true
+        exit 1
+    fi
+done
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 echo
