@@ -423,3 +423,82 @@ fn slow_hub_client_is_dropped_with_1013_without_stalling_others() {
     );
     s.shutdown();
 }
+
+async fn slow_sse(_r: viper_tokio::Request, _s: Arc<DemoState>) -> viper_tokio::Response {
+    viper_tokio::Response::sse(|tx| async move {
+        for n in 0..2 {
+            if tx
+                .send(viper_tokio::SseMessage::data(format!("s{n}")))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+    })
+}
+
+/// With a 300 ms keep-alive idle timeout, an idle HTTP/1.1 connection is purged, but a
+/// WebSocket session and an SSE stream that stay quiet for five times as long are not.
+#[test]
+fn idle_purge_spares_live_websocket_and_sse() {
+    let mut core = viper_server::Config::default();
+    core.h1.idle_timeout = Some(viper_server::Duration::from_millis(300));
+    core.sse_heartbeat = None; // the SSE stream stays silent between its events
+    let cfg = ServerConfig {
+        core,
+        ..ServerConfig::default()
+    };
+    let mut s = TestServer::start(demo_app(64).get("/slow-sse", slow_sse), cfg);
+
+    let tcp = TcpStream::connect(s.addr).unwrap();
+    tcp.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    let (mut ws, _) = tungstenite::client(format!("ws://{}/ws/echo", s.addr), tcp).unwrap();
+
+    let mut sse = TcpStream::connect(s.addr).unwrap();
+    sse.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    sse.write_all(b"GET /slow-sse HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&got).contains("data: s0") {
+        let n = sse.read(&mut buf).unwrap();
+        assert!(n > 0, "SSE closed early");
+        got.extend_from_slice(&buf[..n]);
+    }
+
+    let mut idle = TcpStream::connect(s.addr).unwrap();
+    idle.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    idle.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let n = idle.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    // The idle keep-alive connection is closed by the server (EOF within the bound).
+    let mut rest = Vec::new();
+    assert_eq!(idle.read_to_end(&mut rest).unwrap(), 0);
+    assert!(rest.is_empty());
+
+    // The SSE stream's next event comes 1.5 s after the first: it was not purged.
+    while !String::from_utf8_lossy(&got).contains("data: s1") {
+        let n = sse.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "SSE stream purged: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    // The WebSocket, silent all along, still echoes.
+    ws.send(Message::text("still here")).unwrap();
+    match ws.read().unwrap() {
+        Message::Text(t) => assert_eq!(t.as_str(), "still here"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(close_cleanly(ws), Some(1000));
+    let st = s.stats.snapshot();
+    assert!(st.closed_timeout >= 1, "{}", s.stats.to_json());
+    drop(sse);
+    s.wait_for("connections closed", |st| st.active() == 0);
+    s.shutdown();
+}
