@@ -102,7 +102,7 @@ fn main() -> ExitCode {
             }
         };
         println!(
-            "{name:<34} {:>5} cases {:>5} error cases {:>4} mismatches",
+            "{name:<42} {:>5} cases {:>5} error cases {:>4} mismatches",
             report.cases,
             report.errors,
             report.mismatches.len()
@@ -115,7 +115,7 @@ fn main() -> ExitCode {
         failed += report.mismatches.len();
     }
     println!(
-        "{:<34} {total:>5} cases {errors:>5} error cases {failed:>4} mismatches",
+        "{:<42} {total:>5} cases {errors:>5} error cases {failed:>4} mismatches",
         "total"
     );
     if failed == 0 {

@@ -127,6 +127,8 @@ pub(crate) enum Test {
     Lower,
     Upper,
     SameAs,
+    Iterable,
+    Escaped,
 }
 
 impl Test {
@@ -155,6 +157,8 @@ impl Test {
             "lower" => Test::Lower,
             "upper" => Test::Upper,
             "sameas" => Test::SameAs,
+            "iterable" => Test::Iterable,
+            "escaped" => Test::Escaped,
             _ => return None,
         })
     }

@@ -58,9 +58,6 @@ fn bind(f: Filter, args: Vec<Value>, kwargs: Vec<(Rc<str>, Value)>) -> R<[Option
         }
         out[i] = Some(v);
     }
-    for v in out.iter().flatten() {
-        undefined_check(v)?;
-    }
     Ok(out)
 }
 
@@ -137,6 +134,11 @@ pub(crate) fn apply(
     kwargs: Vec<(Rc<str>, Value)>,
 ) -> R<Value> {
     let a = bind(f, args, kwargs)?;
+    // Strict mode rejects undefined arguments; lenient mode passes them on, where they
+    // print as nothing (`join`, `replace`, `default`) or fail like Jinja2's Undefined.
+    for x in a.iter().flatten() {
+        r.check(x)?;
+    }
     let max = r.max_len();
     if f == Filter::Default {
         let use_default = v.is_undefined() || (bool_arg(&a[1]) && !v.truthy());
@@ -203,7 +205,8 @@ pub(crate) fn apply(
                     out.extend(c.to_lowercase());
                 }
             }
-            same_kind(&v, out)
+            // Jinja2 joins regex pieces: the result is a plain `str`, even for markup.
+            Value::string(out)
         }
         Filter::Trim => {
             let s = soft_str(&v, max)?;
@@ -289,7 +292,9 @@ pub(crate) fn apply(
                     s.into_owned()
                 })
             };
-            let (s, old, new, safe) = (esc(&v)?, esc(&old_v)?, esc(&new_v)?, markup);
+            // Markup.replace escapes the replacement only; `old` is matched as given.
+            let old = soft_str(&old_v, max)?.into_owned();
+            let (s, new, safe) = (esc(&v)?, esc(&new_v)?, markup);
             let out = py_replace(&s, &old, &new, count, r.max_len())?;
             if safe {
                 Value::safe_string(out)
@@ -299,7 +304,8 @@ pub(crate) fn apply(
         }
         Filter::First => match &v.0 {
             Repr::Str(s) | Repr::Safe(s) => match s.chars().next() {
-                Some(c) => same_kind(&v, c.into()),
+                // `next(iter(markup))`: a plain `str` character.
+                Some(c) => Value::string(c.into()),
                 None => crate::render::undefined(String::from("no first item, sequence was empty")),
             },
             _ => seq_items(r, &v)?.first().cloned().unwrap_or_else(|| {
@@ -308,6 +314,7 @@ pub(crate) fn apply(
         },
         Filter::Last => match &v.0 {
             Repr::Str(s) | Repr::Safe(s) => match s.chars().next_back() {
+                // `reversed(markup)` goes through Markup.__getitem__: markup stays markup.
                 Some(c) => same_kind(&v, c.into()),
                 None => crate::render::undefined(String::from("no last item, sequence was empty")),
             },
@@ -316,11 +323,13 @@ pub(crate) fn apply(
             }),
         },
         Filter::Int => {
+            undefined_check(&v)?; // int(Undefined) fails even in lenient mode
             let default = a[0].clone().unwrap_or_else(|| Value::from(0));
             let base = int_arg(&a[1], 10)?;
             to_int(&v, base)?.unwrap_or(default)
         }
         Filter::Float => {
+            undefined_check(&v)?;
             let default = a[0].clone().unwrap_or_else(|| Value::from(0.0));
             match to_float(&v) {
                 Some(f) => Value::from(f),
@@ -411,6 +420,9 @@ pub(crate) fn apply(
             Value::from_vec(keyed.into_iter().map(|(_, v)| v).collect())
         }
         Filter::Truncate => {
+            if v.is_undefined() {
+                return Ok(v); // lenient: len(Undefined) is 0, nothing to cut
+            }
             if v.as_str().is_none() {
                 let n = match &v.0 {
                     Repr::List(l) | Repr::Tuple(l) => l.len(),
@@ -431,7 +443,13 @@ pub(crate) fn apply(
             let s = soft_str(&v, max)?;
             let length = int_arg(&a[0], 255)?;
             let killwords = bool_arg(&a[1]);
-            let end = String::from(str_arg(&a[2], "...")?);
+            // A lenient undefined `end` has length 0 and only fails once it is appended.
+            let end_undefined = a[2].as_ref().is_some_and(Value::is_undefined);
+            let end = if end_undefined {
+                String::new()
+            } else {
+                String::from(str_arg(&a[2], "...")?)
+            };
             let leeway = int_arg(&a[3], 5)?;
             let end_len = end.chars().count() as i64;
             if length < end_len {
@@ -444,6 +462,9 @@ pub(crate) fn apply(
             if n <= length.saturating_add(leeway) {
                 return Ok(v);
             }
+            if let Some(end) = a[2].as_ref().filter(|_| end_undefined) {
+                undefined_check(end)?;
+            }
             let keep = (length - end_len) as usize;
             let head: String = s.chars().take(keep).collect();
             let mut out = if killwords {
@@ -454,8 +475,14 @@ pub(crate) fn apply(
                     None => head,
                 }
             };
-            out.push_str(&end);
-            Value::string(out)
+            if v.is_safe() {
+                // Markup slicing keeps the type, and `Markup + str` escapes the str.
+                out.push_str(&escape(&end));
+                Value::safe_string(out)
+            } else {
+                out.push_str(&end);
+                Value::string(out)
+            }
         }
         Filter::Tojson => {
             let mut out = String::new();
@@ -769,6 +796,26 @@ pub(crate) fn test(r: &mut Renderer<'_, '_>, t: Test, v: &Value, args: &[Value])
         Test::Boolean => return Ok(matches!(v.0, Repr::Bool(_))),
         Test::Integer => return Ok(matches!(v.0, Repr::Int(_))),
         Test::Float => return Ok(matches!(v.0, Repr::Float(_))),
+        Test::Escaped => return Ok(v.is_safe()),
+        // Python's `is`: the same object. None, booleans and CPython's cached small
+        // integers are singletons; strings and containers are the same object when they
+        // share their allocation (e.g. the same variable twice).
+        Test::SameAs => {
+            return Ok(match (&v.0, &args[0].0) {
+                (Repr::None, Repr::None) => true,
+                (Repr::Bool(a), Repr::Bool(b)) => a == b,
+                (Repr::Int(a), Repr::Int(b)) => a == b && (-5..=256).contains(a),
+                (Repr::Str(a), Repr::Str(b)) | (Repr::Safe(a), Repr::Safe(b)) => Rc::ptr_eq(a, b),
+                (Repr::List(a), Repr::List(b)) | (Repr::Tuple(a), Repr::Tuple(b)) => {
+                    Rc::ptr_eq(a, b)
+                }
+                (Repr::Map(a), Repr::Map(b)) => Rc::ptr_eq(a, b),
+                (Repr::Macro(a), Repr::Macro(b)) => Rc::ptr_eq(a, b),
+                _ => false,
+            })
+        }
+        // Jinja2's test catches the undefined error: false when strict, true when not.
+        Test::Sequence if v.is_undefined() => return Ok(!r.strict()),
         _ => {}
     }
     r.check(v)?;
@@ -786,6 +833,16 @@ pub(crate) fn test(r: &mut Renderer<'_, '_>, t: Test, v: &Value, args: &[Value])
             rem.py_eq(&Value::from(1))
         }
         Test::DivisibleBy => arith(v, &args[0])?,
+        Test::Iterable => matches!(
+            v.0,
+            Repr::Str(_)
+                | Repr::Safe(_)
+                | Repr::List(_)
+                | Repr::Tuple(_)
+                | Repr::Map(_)
+                | Repr::Undefined
+                | Repr::UndefinedNamed(_)
+        ),
         Test::Sequence => matches!(
             v.0,
             Repr::Str(_)
@@ -796,15 +853,25 @@ pub(crate) fn test(r: &mut Renderer<'_, '_>, t: Test, v: &Value, args: &[Value])
                 | Repr::Undefined
                 | Repr::UndefinedNamed(_)
         ),
-        Test::Lower => v.as_str().is_some_and(|s| s.to_lowercase() == s),
-        Test::Upper => v.as_str().is_some_and(|s| s.to_uppercase() == s),
+        Test::Lower | Test::Upper => {
+            // Python's str.islower()/isupper(): at least one cased character, and all
+            // cased characters in the asked case.
+            let s = soft_str(v, r.max_len())?;
+            let (mut wanted, mut other) = (false, false);
+            for c in s.chars() {
+                let (w, o) = if t == Test::Lower {
+                    (c.is_lowercase(), c.is_uppercase())
+                } else {
+                    (c.is_uppercase(), c.is_lowercase())
+                };
+                wanted |= w;
+                other |= o;
+            }
+            wanted && !other
+        }
         Test::Eq => r.eq(v, &args[0])?,
         Test::Ne => !r.eq(v, &args[0])?,
-        Test::SameAs => match (&v.0, &args[0].0) {
-            (Repr::None, Repr::None) => true,
-            (Repr::Bool(a), Repr::Bool(b)) => a == b,
-            _ => false,
-        },
+
         Test::In => crate::render::contains(r, &args[0], v)?,
         Test::Lt | Test::Gt | Test::Le | Test::Ge => {
             let Some(o) = r.cmp(v, &args[0])? else {

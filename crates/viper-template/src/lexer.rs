@@ -384,6 +384,35 @@ impl<'a> Lexer<'a> {
 
     fn number(&mut self, rest: &str, start: usize) -> Result<(), Error> {
         let b = rest.as_bytes();
+        // 0x / 0o / 0b integers, with `_` between digits (Jinja2's integer_re).
+        let radix = match b.get(..2) {
+            Some([b'0', b'x' | b'X']) => 16,
+            Some([b'0', b'o' | b'O']) => 8,
+            Some([b'0', b'b' | b'B']) => 2,
+            _ => 0,
+        };
+        if radix != 0 {
+            let mut i = 2;
+            let mut digits = String::new();
+            loop {
+                let j = i + usize::from(b.get(i) == Some(&b'_'));
+                match b.get(j).and_then(|d| (*d as char).to_digit(radix)) {
+                    Some(_) => {
+                        digits.push(b[j] as char);
+                        i = j + 1;
+                    }
+                    None => break,
+                }
+            }
+            if digits.is_empty() {
+                return Err(self.err(start, "invalid integer literal"));
+            }
+            let v = i64::from_str_radix(&digits, radix)
+                .map_err(|_| self.err(start, "integer literal too large"))?;
+            self.push(Tok::Int(v), start);
+            self.pos += i;
+            return Ok(());
+        }
         let digits = |mut i: usize| {
             while i < b.len()
                 && (b[i].is_ascii_digit()
@@ -410,6 +439,10 @@ impl<'a> Lexer<'a> {
             }
         }
         let text: String = rest[..i].chars().filter(|c| *c != '_').collect();
+        if !is_float && text.len() > 1 && text.starts_with('0') && text.bytes().any(|d| d != b'0') {
+            // Jinja2 reads `012` as `0` followed by `12`: a syntax error.
+            return Err(self.err(start, "leading zeros in an integer literal"));
+        }
         let tok = if is_float {
             Tok::Float(
                 text.parse()

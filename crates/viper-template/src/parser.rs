@@ -998,19 +998,40 @@ fn fold(e: Expr) -> Expr {
             .map(|i| as_const(i).cloned())
             .collect::<Option<Vec<_>>>()
             .map(Value::tuple),
+        // Like Jinja2, a concatenation of constants folds to a plain string, even when a
+        // part is markup (`'<' ~ ('<'|safe)` prints `&lt;&lt;` with autoescape).
         ExprKind::Concat(parts) => parts
             .iter()
-            .map(|p| as_const(p).map(|v| matches!(v.0, Repr::Str(_) | Repr::Int(_))))
-            .all(|c| c == Some(true))
+            .all(|p| {
+                matches!(&p.kind, ExprKind::Const(v)
+                    if matches!(v.0, Repr::Str(_) | Repr::Safe(_) | Repr::Int(_)))
+            })
             .then(|| {
                 let mut s = String::new();
                 for p in parts {
-                    if let Some(v) = as_const(p) {
+                    if let ExprKind::Const(v) = &p.kind {
                         let _ = v.write_str(&mut s);
                     }
                 }
                 Value::string(s)
             }),
+        // `'<b>'|safe` and `'<'|e` on a literal are constants (markup), as in Jinja2.
+        ExprKind::Filter(inner, f @ (Filter::Safe | Filter::Escape), args, kwargs)
+            if args.is_empty() && kwargs.is_empty() =>
+        {
+            match &inner.kind {
+                ExprKind::Const(v) if v.is_safe() => Some(v.clone()),
+                ExprKind::Const(v) if v.as_str().is_some() => {
+                    let s = v.as_str().unwrap_or_default();
+                    Some(Value::safe_string(if *f == Filter::Escape {
+                        crate::format::escape(s)
+                    } else {
+                        String::from(s)
+                    }))
+                }
+                _ => None,
+            }
+        }
         _ => None,
     };
     match folded {

@@ -493,17 +493,12 @@ impl<'a, 'w> Renderer<'a, 'w> {
                     .collect(),
             ),
             Repr::Str(s) | Repr::Safe(s) => {
-                let safe = v.is_safe();
+                // Iterating a Markup string yields plain `str` characters in Python.
                 Rc::new(
                     s.chars()
                         .map(|c| {
                             let mut b = [0u8; 4];
-                            let cs: &str = c.encode_utf8(&mut b);
-                            if safe {
-                                Value::safe(cs)
-                            } else {
-                                Value::str(cs)
-                            }
+                            Value::str(c.encode_utf8(&mut b))
                         })
                         .collect(),
                 )
@@ -822,7 +817,9 @@ impl<'a, 'w> Renderer<'a, 'w> {
     }
 
     fn compare(&mut self, op: CmpOp, a: &Value, b: &Value) -> R<bool> {
-        if self.strict() || !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+        // Lenient undefined compares unequal to everything else, contains nothing and is
+        // in nothing; ordering it is an error in both modes.
+        if self.strict() || !matches!(op, CmpOp::Eq | CmpOp::Ne | CmpOp::In | CmpOp::NotIn) {
             undefined_check(a)?;
             undefined_check(b)?;
         }
@@ -1049,8 +1046,14 @@ fn get_item(o: &Value, k: &Value) -> R<Value> {
             let idx = if *i < 0 { i.saturating_add(n) } else { *i };
             match (idx >= 0).then(|| s.chars().nth(idx as usize)).flatten() {
                 Some(c) => {
+                    // Markup's `__getitem__` keeps the markup type.
                     let mut b = [0u8; 4];
-                    Value::str(c.encode_utf8(&mut b))
+                    let c = c.encode_utf8(&mut b);
+                    if o.is_safe() {
+                        Value::safe(&*c)
+                    } else {
+                        Value::str(c)
+                    }
                 }
                 None => missing(),
             }
@@ -1084,6 +1087,7 @@ pub(crate) fn contains(r: &mut Renderer<'_, '_>, container: &Value, item: &Value
             Some(k) => m.get(k).is_some(),
             None => false,
         },
+        Repr::Undefined | Repr::UndefinedNamed(_) => false,
         _ => {
             return Err(type_err(format!(
                 "argument of type '{}' is not iterable",

@@ -333,7 +333,7 @@ impl Value {
     /// Python `repr(value)`.
     pub(crate) fn write_repr(&self, out: &mut dyn fmt::Write) -> fmt::Result {
         match &self.0 {
-            Repr::Undefined | Repr::UndefinedNamed(_) => Ok(()),
+            Repr::Undefined | Repr::UndefinedNamed(_) => out.write_str("Undefined"),
             Repr::None => out.write_str("None"),
             Repr::Bool(true) => out.write_str("True"),
             Repr::Bool(false) => out.write_str("False"),
@@ -381,7 +381,7 @@ impl Value {
                 out.write_str("}")
             }
             Repr::Macro(m) => write!(out, "<Macro '{}'>", m.name),
-            Repr::Loop(_) => out.write_str("<LoopContext>"),
+            Repr::Loop(l) => write!(out, "<LoopContext {}/{}>", l.index0.get() + 1, l.len),
         }
     }
 

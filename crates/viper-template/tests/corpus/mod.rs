@@ -203,6 +203,23 @@ const HAND: &[&str] = &[
     "{{ [0] * 3|length }}",
     "{{ html ~ [html] ~ (html|safe) }} {{ (html|safe) ~ {'a': html} }}",
     "{{ users|sort(attribute='age', reverse=true)|join(',', attribute='name') }}",
+    // markup through filters, iteration and indexing (MarkupSafe's rules)
+    "{{ (html|safe)|title }}|{{ (html|safe)|first }}|{{ (html|safe)|last }}|{{ (html|safe)[0] }}|{{ (html|safe)[1] }}",
+    "{{ (html|safe)|list }}|{% for c in html|safe %}{{ c }}{% endfor %}|{{ (html|safe)|join('.') }}",
+    "{{ (html|safe)|truncate(5, true) }}|{{ (long|safe)|truncate(20, false, '<>') }}|{{ long|truncate(20, false, '<>') }}",
+    "{{ (html|e)|replace('&', '+') }}|{{ (html|safe)|replace('<', '&') }}|{{ html|replace('&', html|safe) }}",
+    "{{ '<' ~ ('<'|safe) }}|{{ ('<'|safe) }}|{{ '<'|safe ~ '' }}|{{ name ~ ('<'|safe) }}|{{ ('<'|e)|upper }}",
+    "{% for x in items %}{{ loop }}{% endfor %}",
+    // integer literal forms
+    "{{ 0x1F }} {{ 0o17 }} {{ 0b1_01 }} {{ 0xff_ff }} {{ 1_000_000 }} {{ 0 }} {{ 00 }} {{ 0.5e1 }}",
+    "{{ 012 }}",
+    "{{ 0x }}",
+    // str.islower()/isupper(), identity, iterable, escaped
+    "{{ 'abc' is lower }} {{ 'aBc' is lower }} {{ '' is lower }} {{ '1' is lower }} {{ 'a1' is lower }} {{ 'ß' is lower }}",
+    "{{ 'ABC' is upper }} {{ '' is upper }} {{ 'A1!' is upper }} {{ n is upper }} {{ html is upper }}",
+    "{{ name is sameas name }} {{ items is sameas items }} {{ 1 is sameas 1 }} {{ 1000 is sameas 1000 }} {{ none is sameas false }}",
+    "{{ name is iterable }} {{ items is iterable }} {{ d is iterable }} {{ n is iterable }} {{ nothing is iterable }}",
+    "{{ html is escaped }} {{ html|e is escaped }} {{ html|safe is escaped }} {{ n is escaped }}",
     // whitespace control
     "a  {{- name -}}  b",
     "a\n  {%- if t -%}\n  yes\n  {%- endif -%}\n  b",
@@ -273,6 +290,35 @@ fn hand() -> Vec<Case> {
         "{% autoescape true %}{{ html }}{% endautoescape %}{{ html }}",
     ] {
         v.push(with(t, raw));
+    }
+    // scoping and whitespace corners
+    let lay = "A{% block a %}1{% endblock %}B{% block b %}2{% endblock %}C";
+    let inc = "[{{ n }}{% set n = 9 %}{{ n }}]";
+    for (t, o) in [
+        ("{% set n = 1 %}{% include 'inc' %}{{ n }}", Opts::default()),
+        ("{% for n in items %}{% include 'inc' %}{% endfor %}", Opts::default()),
+        ("{% macro m() %}{{ n }}{% set n = 3 %}{{ n }}{% endmacro %}{{ m() }}{{ n }}", Opts::default()),
+        ("{% set y = 7 %}{% macro m() %}{{ y }}{% endmacro %}{{ m() }}", Opts::default()),
+        ("{% macro m() %}{{ y }}{% endmacro %}{% set y = 7 %}{{ m() }}", Opts::default()),
+        ("{% extends 'lay' %}{% block b %}[{{ super() }}{{ super() }}]{% endblock %}", Opts::default()),
+        ("{% extends 'lay' %}{% set z = 4 %}{% block a %}{{ z }}{% endblock %}", Opts::default()),
+        ("{% extends 'lay' %}{% block a %}{% for i in items %}{{ loop.index }}{% endfor %}{% endblock %}", Opts::default()),
+        ("{% extends 'lay' %}{% extends 'lay' %}", Opts::default()),
+        ("{% for i in items %}{% block a %}{{ i }}{% endblock %}{% endfor %}", Opts::default()),
+        ("  {%- if t %}\n  a\n  {%- endif %}\n", Opts { trim: true, ..Opts::default() }),
+        ("a\n{# c #}\nb", Opts { trim: true, lstrip: true, ..Opts::default() }),
+        ("a\n  {# c #}\nb", Opts { lstrip: true, ..Opts::default() }),
+        ("a\n  {{ n }}\nb", Opts { lstrip: true, trim: true, ..Opts::default() }),
+        ("x {%+ if t %}y{% endif %}", Opts { lstrip: true, ..Opts::default() }),
+        ("x\n {%- if t +%}\ny{% endif %}", Opts { trim: true, ..Opts::default() }),
+        ("\r\n\r\n", Opts { keep_nl: true, ..Opts::default() }),
+        ("{% if t %}\r\nX\r\n{% endif %}\r\n", Opts { trim: true, ..Opts::default() }),
+        ("{{ n }}{#\n multi\n line #}{{ n }}{%- set a = 1 -%}  {{ a }}  ", Opts::default()),
+    ] {
+        v.push(Case {
+            opts: o,
+            ..multi(t, &[("lay", lay), ("inc", inc)])
+        });
     }
     // includes, layouts, macros across templates
     let base = "<html><title>{% block title %}Default{% endblock %}</title>\
@@ -443,11 +489,91 @@ fn generated() -> Vec<Case> {
     v
 }
 
+/// Filters, tests, operators and statements applied to an undefined variable, in strict
+/// and in lenient mode (what fails, what prints as nothing, what is false).
+fn undefined_cases() -> Vec<Case> {
+    let ops = [
+        "missing + 1",
+        "1 + missing",
+        "missing ~ 1",
+        "missing == 1",
+        "missing != missing",
+        "missing in [1]",
+        "1 in missing",
+        "missing in d",
+        "'a' in missing",
+        "-missing",
+        "missing * 2",
+        "[missing]",
+        "{'a': missing}",
+        "missing if true",
+        "(missing, 1)",
+        "missing.a",
+        "missing['a']",
+        "missing()",
+        "items[missing]",
+        "d[missing]",
+        "missing < 1",
+        "not missing",
+        "missing or 'x'",
+        "missing and 'x'",
+    ];
+    let statements = [
+        "{% for a in missing %}{{ a }}{% else %}empty{% endfor %}",
+        "{% if missing %}y{% else %}n{% endif %}",
+        "{% set a, b = missing %}",
+        "{% include missing %}",
+        "{% extends missing %}",
+        "{{ [1]|join(missing) }}",
+        "{{ 'a'|replace(missing, 'b') }}",
+        "{{ [missing]|join }}",
+        "{{ [1, missing]|sort }}",
+        "{{ [missing]|tojson }}",
+        "{% macro m(a) %}{{ a }}{% endmacro %}{{ m() }}",
+        "{{ missing|default(missing) }}",
+        "{{ missing|trim(missing) }}",
+        "{{ 'abc'|truncate(2, false, missing) }}",
+        "{% autoescape missing %}x{% endautoescape %}",
+    ];
+    let mut v = Vec::new();
+    for lenient in [false, true] {
+        let opts = Opts {
+            lenient,
+            ..Opts::default()
+        };
+        let mut add = |t: String| v.push(with(&t, opts));
+        for f in FILTERS {
+            add(format!("{{{{ missing|{f} }}}}"));
+        }
+        for t in TESTS {
+            add(format!("{{{{ missing is {t} }}}}"));
+        }
+        for t in [
+            "undefined",
+            "boolean",
+            "sameas none",
+            "iterable",
+            "escaped",
+            "lower",
+        ] {
+            add(format!("{{{{ missing is {t} }}}}"));
+        }
+        for o in ops {
+            add(format!("{{{{ {o} }}}}"));
+        }
+        for st in statements {
+            add(st.to_string());
+        }
+    }
+    v
+}
+
 /// Every case, in a fixed order.
 #[allow(dead_code)] // used by the test, not by viper-conformance-jinja
 pub(crate) fn all() -> Vec<Case> {
     let mut v = hand();
     v.extend(generated());
+    v.extend(undefined_cases());
     v
 }
 
@@ -464,5 +590,9 @@ pub(crate) fn grouped() -> Vec<(&'static str, Vec<Case>)> {
         ("generated: filters × values", take(filters)),
         ("generated: tests × values", take(tests)),
         ("generated: operators × operands", take(usize::MAX)),
+        (
+            "generated: undefined, strict and lenient",
+            undefined_cases(),
+        ),
     ]
 }
