@@ -326,8 +326,9 @@ struct ConnTask<S> {
     ws_in: Option<mpsc::Sender<WsMessage>>,
     sources: Vec<Source>,
     rr: usize,
-    cmd_tx: mpsc::Sender<Cmd>,
-    cmd_rx: mpsc::Receiver<Cmd>,
+    /// Answers from handler tasks; created when a handler first has to wait (most
+    /// answer inline, and an idle connection then holds no channel).
+    cmd: Option<(mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>)>,
     eof: bool,
 }
 
@@ -347,7 +348,6 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
         stats: SharedStats,
         clock: Clock,
     ) -> Self {
-        let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let conn = Connection::new(config.core.clone(), clock.now());
         ConnTask {
             sock,
@@ -361,8 +361,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             ws_in: None,
             sources: Vec::new(),
             rr: 0,
-            cmd_tx,
-            cmd_rx,
+            cmd: None,
             eof: false,
         }
     }
@@ -423,11 +422,11 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                     }
                     self.read();
                 }
-                Some(cmd) = self.cmd_rx.recv() => {
+                Some(cmd) = recv_cmd(&mut self.cmd), if self.cmd.is_some() => {
                     // Answers that are ready go out together (one write for many
                     // HTTP/2 streams).
                     self.on_cmd(cmd);
-                    while let Ok(cmd) = self.cmd_rx.try_recv() {
+                    while let Some(cmd) = self.cmd.as_mut().and_then(|(_, rx)| rx.try_recv().ok()) {
                         self.on_cmd(cmd);
                     }
                 }
@@ -567,7 +566,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                 match fut.as_mut().poll(&mut cx) {
                     Poll::Ready(resp) => self.on_cmd(Cmd::Respond(id, Box::new(resp))),
                     Poll::Pending => {
-                        let cmd_tx = self.cmd_tx.clone();
+                        let cmd_tx = self.cmd.get_or_insert_with(|| mpsc::channel(64)).0.clone();
                         tokio::spawn(async move {
                             let resp = fut.await;
                             let _ = cmd_tx.send(Cmd::Respond(id, Box::new(resp))).await;
@@ -775,6 +774,13 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             self.sources[i].pending = back;
         }
         progressed
+    }
+}
+
+async fn recv_cmd(cmd: &mut Option<(mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>)>) -> Option<Cmd> {
+    match cmd {
+        Some((_, rx)) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
