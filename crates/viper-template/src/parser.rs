@@ -162,7 +162,7 @@ impl Parser<'_> {
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
         if self.depth > self.max_depth {
-            let e = self.err("nesting too deep");
+            let e = self.err(format!("nesting exceeds max_nesting ({})", self.max_depth));
             return Err(Error::new(ErrorKind::LimitExceeded, e.message()).at(
                 e.template(),
                 e.line(),

@@ -308,7 +308,7 @@ fn limit_errors_name_the_limit_and_where_it_was_hit() {
     for (name, field, line, col) in [
         ("out", "max_output_bytes", 2, 6),
         ("loop", "max_loop_iterations (10)", 3, 9),
-        ("nest", "nesting too deep", 2, 0),
+        ("nest", "max_nesting (8)", 2, 0),
         ("src", "max_source_bytes (200)", 1, 1),
     ] {
         let e = env.render(name, &ctx).unwrap_err();
@@ -437,6 +437,35 @@ fn whitespace_switches_apply_through_the_config() {
         render_with(true, true),
         "<ul>\n  <li>1</li>\n  <li>2</li>\n  <li>3</li>\n</ul>"
     );
+}
+
+#[test]
+fn fs_loader_serves_a_directory_and_notices_changes() {
+    use viper_template::FsLoader;
+    let dir = std::env::temp_dir().join(format!("viper-template-fs-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    std::fs::write(dir.join("page.html"), "<{% include 'parts/row.html' %}>").unwrap();
+    std::fs::write(dir.join("parts/row.html"), "{{ name }}").unwrap();
+    let env = Environment::new(FsLoader::new(&dir));
+    assert_eq!(env.render("page.html", &ctx()).unwrap(), "<Ann>");
+    assert_eq!(env.cache_len(), 2);
+    // A changed file (here also a changed length) is recompiled on the next lookup.
+    std::fs::write(dir.join("parts/row.html"), "{{ name|upper }}!").unwrap();
+    assert_eq!(env.render("page.html", &ctx()).unwrap(), "<ANN!>");
+    // Names that leave the directory never reach the file system.
+    for bad in [
+        "../page.html",
+        "parts/../page.html",
+        "/etc/passwd",
+        "parts\\row.html",
+        "",
+    ] {
+        let e = env.render(bad, &ctx()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateNotFound, "{bad}");
+    }
+    let e = env.render("missing.html", &ctx()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TemplateNotFound);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 struct Counting {
