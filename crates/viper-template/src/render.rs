@@ -272,7 +272,17 @@ impl<'a, 'w> Renderer<'a, 'w> {
     }
 
     pub(crate) fn render_nodes(&mut self, nodes: &[Node]) -> R<()> {
-        self.enter_stack()?;
+        if nodes.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.enter_stack() {
+            // Point at the body that could not be entered (the current template).
+            let pos = nodes
+                .iter()
+                .find_map(node_pos)
+                .unwrap_or(Pos { line: 1, col: 1 });
+            return Err(self.locate(e, pos));
+        }
         let r = nodes.iter().try_for_each(|n| self.render_node(n));
         self.stack -= 1;
         r
@@ -965,6 +975,21 @@ impl<'a, 'w> Renderer<'a, 'w> {
             Value::string(s)
         })
     }
+}
+
+/// Where a node starts, for nodes that record it.
+fn node_pos(n: &Node) -> Option<Pos> {
+    Some(match n {
+        Node::Text(_, p) | Node::Block(_, p) => *p,
+        Node::Print(e)
+        | Node::Set(_, e)
+        | Node::Include(e, _)
+        | Node::Extends(e)
+        | Node::Autoescape(e, _) => e.pos,
+        Node::If(arms, _) => arms.first()?.0.pos,
+        Node::For(f) => f.pos,
+        Node::SetBlock(..) | Node::Macro(_) => return None,
+    })
 }
 
 /// Comparisons of values built from shared parts can unfold exponentially; one render

@@ -248,6 +248,30 @@ fn render_recursion_is_bounded_before_the_stack_is() {
         assert!(e.message().contains("max_recursion"), "{e}");
         assert_eq!((e.template(), e.line()), ("t", 1));
     }
+    // Statement bodies stacked through includes hit the limit while entering a body;
+    // the error still names the template and the statement.
+    let mut nested = String::new();
+    for _ in 0..30 {
+        nested.push_str("{% if true %}");
+    }
+    nested.push_str("{% include 'inner' %}");
+    for _ in 0..30 {
+        nested.push_str("{% endif %}");
+    }
+    let inner = nested.replace("'inner'", "'leaf'");
+    let env = env_with(
+        &[("t", &nested), ("inner", &inner), ("leaf", "x")],
+        Config {
+            max_recursion: 45,
+            ..Config::default()
+        },
+    );
+    let e = env.render("t", &Value::NONE).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{e}");
+    assert!(e.message().contains("max_recursion (45)"), "{e}");
+    assert_eq!((e.template(), e.line()), ("inner", 1), "{e}");
+    assert!(e.column() > 1, "{e}");
+
     // A realistic depth renders.
     let env = env_with(
         &[(
