@@ -666,12 +666,21 @@ proptest! {
             "{% macro m(a) %}", "{% endmacro %}", "{{ m(1) }}", "{{ m() }}", "{% block b %}",
             "{% endblock %}", "{{ super() }}", "{% extends 'base' %}", "{{ xs|join(1) }}",
             "text\n", "{{ 'a' ~ xs }}", "{{ xs|sort|first + 'a' }}", "{{ loop.index }}",
+            "{% include 'a' %}", "{% include 't' %}",
         ]), 0..12),
+        a in proptest::collection::vec(proptest::sample::select(vec![
+            "{% if true %}", "{% endif %}", "{% include 't' %}", "{% include 'a' %}",
+            "{% for i in xs %}", "{% endfor %}", "{{ i }}", "{% block b %}", "{% endblock %}",
+            "{% extends 't' %}", "{{ super() }}", "x",
+        ]), 0..10),
+        max_recursion in 5usize..40,
     ) {
         let src = parts.concat();
+        let a = a.concat();
         let env = env_with(
-            &[("t", &src), ("inc", "[{{ i }}]"), ("base", "<{% block b %}{% endblock %}>")],
-            Config { max_loop_iterations: 500, ..Config::default() },
+            &[("t", &src), ("inc", "[{{ i }}]"), ("base", "<{% block b %}{% endblock %}>"),
+              ("a", &a)],
+            Config { max_loop_iterations: 500, max_recursion, max_depth: 6, ..Config::default() },
         );
         if let Err(e) = env.render("t", &Value::map([("x", Value::from(1)), ("xs", Value::list([1, 2]))])) {
             prop_assert!(!e.template().is_empty() && e.line() >= 1 && e.column() >= 1, "{:?}: {}", src, e);
