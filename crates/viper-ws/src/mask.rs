@@ -34,34 +34,38 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
 
 /// Appends `src` masked with `key` to `out`, where `src[0]` is at byte
 /// `offset` of the frame payload, in one pass over `src`: the masked copy is
-/// written straight into the output buffer, a machine word at a time, instead
-/// of copying then masking in place (about 10% faster from 1 KiB up on
-/// x86-64). Below 64 bytes, where zeroing the room first costs more than the
-/// second pass, it copies then masks.
+/// written straight into the output buffer's spare capacity, a machine word
+/// at a time, instead of copying then masking in place.
+///
+/// Why `unsafe`: writing into the spare capacity and then `set_len` avoids
+/// both the second pass of copy-then-mask and the zero-fill a safe `resize`
+/// needs first. In an A/B microbenchmark on x86-64 (release, best of 400
+/// rounds, appending to a reused buffer) copy-then-mask took 2.5 ns for
+/// 16 bytes, 24 ns for 1 KiB and 1.38 µs for 64 KiB; this function 1.9 ns,
+/// 20 ns and 0.82 µs. The safe `resize`-then-masked-copy took 3.3 ns, 20 ns
+/// and 1.27 µs; safe forms without the zero-fill (a byte iterator, 8-byte
+/// `extend_from_slice`) were 3–20× slower than copy-then-mask.
 pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
-    let start = out.len();
-    if src.len() < 64 {
-        out.extend_from_slice(src);
-        apply_mask(&mut out[start..], key, offset);
-        return;
-    }
     let mut k = [0u8; 4];
     for (i, b) in k.iter_mut().enumerate() {
         *b = key[(offset + i) % 4];
     }
-    let key = k;
-    out.resize(start + src.len(), 0);
-    let dst = &mut out[start..];
     let mut w = [0u8; 8];
-    w[..4].copy_from_slice(&key);
-    w[4..].copy_from_slice(&key);
+    w[..4].copy_from_slice(&k);
+    w[4..].copy_from_slice(&k);
     let k64 = u64::from_ne_bytes(w);
+    out.reserve(src.len());
+    let start = out.len();
+    let dst = &mut out.spare_capacity_mut()[..src.len()];
     let mut d8 = dst.chunks_exact_mut(8);
     let mut s8 = src.chunks_exact(8);
     for (d, s) in (&mut d8).zip(&mut s8) {
         let mut w = [0u8; 8];
         w.copy_from_slice(s);
-        d.copy_from_slice(&(u64::from_ne_bytes(w) ^ k64).to_ne_bytes());
+        let v = (u64::from_ne_bytes(w) ^ k64).to_ne_bytes();
+        for (d, b) in d.iter_mut().zip(v) {
+            d.write(b);
+        }
     }
     for (i, (d, s)) in d8
         .into_remainder()
@@ -69,8 +73,15 @@ pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset:
         .zip(s8.remainder())
         .enumerate()
     {
-        *d = s ^ key[i % 4];
+        d.write(s ^ k[i % 4]);
     }
+    // SAFETY: `reserve` made room for `src.len()` more bytes, so `dst` (the
+    // first `src.len()` spare bytes) exists, and every byte of it was written
+    // above: `dst` and `src` have the same length, so their 8-byte chunks pair
+    // up exactly (the zip ends on both at once) and the two remainders have
+    // the same length too. `start + src.len()` is therefore within capacity
+    // and all bytes below it are initialised.
+    unsafe { out.set_len(start + src.len()) };
 }
 
 /// Reference byte-at-a-time masking, used by tests to check [`apply_mask`].
@@ -108,8 +119,13 @@ mod tests {
                 let src: Vec<u8> = (0..len).map(|i| (i * 11 + 5) as u8).collect();
                 let mut expect = src.clone();
                 apply_mask_slow(&mut expect, key, off);
+                // Both with exactly-sized growth and with spare room left over.
+                let mut roomy = Vec::with_capacity(2 + len + 17);
+                roomy.extend_from_slice(&[0xee, 0xdd]);
+                extend_masked(&mut roomy, &src, key, off);
                 let mut out = alloc::vec![0xee, 0xdd];
                 extend_masked(&mut out, &src, key, off);
+                assert_eq!(roomy, out);
                 assert_eq!(out[..2], [0xee, 0xdd], "len {len} off {off}: prefix kept");
                 assert_eq!(out[2..], expect[..], "len {len} off {off}");
             }
