@@ -214,10 +214,14 @@ fn echo(c: &mut Criterion) {
     let input: Vec<u8> = one.iter().copied().cycle().take(one.len() * n).collect();
     g.throughput(Throughput::Elements(n as u64));
 
+    // As in `decode`, the viper servers copy the input into their receive
+    // buffer first (tungstenite's in-memory socket read does the same).
+    let mut buf = vec![0u8; input.len()];
     let mut ws = WebSocket::server(ws_config(), &Negotiated::default());
     g.bench_function("viper", |b| {
         b.iter(|| {
-            let mut rest = &input[..];
+            buf.copy_from_slice(&input);
+            let mut rest = &buf[..];
             while !rest.is_empty() {
                 let used = ws.receive(rest);
                 rest = &rest[used..];
@@ -227,6 +231,34 @@ fn echo(c: &mut Criterion) {
                     }
                 }
             }
+            let len = ws.poll_transmit().map_or(0, |t| t.len());
+            ws.advance_transmit(len);
+            black_box(len)
+        })
+    });
+
+    // Zero-copy: each text is echoed straight from the receive buffer.
+    let mut ws = WebSocket::server(ws_config(), &Negotiated::default());
+    g.bench_function("viper_in_place", |b| {
+        b.iter(|| {
+            buf.copy_from_slice(&input);
+            let mut rest = &mut buf[..];
+            let mut echoed = 0;
+            while !rest.is_empty() {
+                let (used, msg) = ws.receive_in_place(rest);
+                if let Some(MessageRef::Text(t)) = msg {
+                    ws.send_text(t).unwrap();
+                    echoed += 1;
+                }
+                while let Some(e) = ws.poll_event() {
+                    if let Event::Text(t) = e {
+                        ws.send_text(&t).unwrap();
+                        echoed += 1;
+                    }
+                }
+                rest = &mut rest[used..];
+            }
+            assert_eq!(echoed, n);
             let len = ws.poll_transmit().map_or(0, |t| t.len());
             ws.advance_transmit(len);
             black_box(len)
@@ -279,11 +311,18 @@ fn main() {
                 )
             })
         })
-        .chain(std::iter::once((
-            "echo/128B".to_string(),
-            "echo/viper".to_string(),
-            "echo/tungstenite".to_string(),
-        )))
+        .chain([
+            (
+                "echo/128B".to_string(),
+                "echo/viper".to_string(),
+                "echo/tungstenite".to_string(),
+            ),
+            (
+                "echo_in_place/128B".to_string(),
+                "echo/viper_in_place".to_string(),
+                "echo/tungstenite".to_string(),
+            ),
+        ])
         .collect();
     let pairs: Vec<Pair<'_>> = labels
         .iter()
