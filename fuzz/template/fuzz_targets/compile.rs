@@ -4,8 +4,12 @@ use libfuzzer_sys::fuzz_target;
 use viper_template::{Config, Environment, MapLoader};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, rest)) = data.split_first() else { return };
-    let Ok(src) = std::str::from_utf8(rest) else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(src) = std::str::from_utf8(rest) else {
+        return;
+    };
     let config = Config {
         trim_blocks: flags & 1 != 0,
         lstrip_blocks: flags & 2 != 0,

@@ -6,8 +6,12 @@ use libfuzzer_sys::fuzz_target;
 use viper_template::{Config, Environment, MapLoader, Value};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, rest)) = data.split_first() else { return };
-    let Ok(src) = std::str::from_utf8(rest) else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(src) = std::str::from_utf8(rest) else {
+        return;
+    };
     // Up to three templates separated by NUL: "main", "a", "b".
     let mut parts = src.splitn(3, '\0');
     let mut loader = MapLoader::new();
@@ -34,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
         ("n", Value::from(42)),
         ("f", Value::from(2.5)),
         ("l", Value::list([1, 2, 3])),
-        ("m", Value::map([("k", Value::from("v")), ("z", Value::list(["x", "y"]))])),
+        (
+            "m",
+            Value::map([("k", Value::from("v")), ("z", Value::list(["x", "y"]))]),
+        ),
         ("none", Value::NONE),
     ]);
     match env.render("main", &ctx) {
