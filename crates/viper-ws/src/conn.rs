@@ -408,6 +408,9 @@ impl WebSocket {
             if self.state == State::Closed {
                 return (total, None);
             }
+            if self.events.len() >= self.config.max_queued_events {
+                break;
+            }
             if let Some(f) = self.whole_data_frame(&data[pos..]) {
                 if !self.events.is_empty() {
                     // Let the caller see what came first.
@@ -431,9 +434,6 @@ impl WebSocket {
                         }
                     },
                 };
-            }
-            if self.events.len() >= self.config.max_queued_events {
-                break;
             }
             pos += self.receive_step(&data[pos..]);
         }
