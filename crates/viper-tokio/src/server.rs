@@ -511,7 +511,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             Event::Data { id, data } => {
                 if let Some(i) = self.bodies.iter().position(|(b, _)| *b == id) {
                     let tx = self.bodies[i].1.clone();
-                    if tx.send(data).await.is_err() {
+                    if send_or_wait(&tx, data).await.is_err() {
                         self.bodies.retain(|(b, _)| *b != id);
                     }
                 }
@@ -524,7 +524,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             Event::Writable { .. } => {}
             Event::WsMessage { message, .. } => {
                 if let Some(tx) = self.ws_in.clone() {
-                    if tx.send(message).await.is_err() {
+                    if send_or_wait(&tx, message).await.is_err() {
                         self.ws_in = None;
                     }
                 }
@@ -784,6 +784,19 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             self.sources[i].pending = back;
         }
         progressed
+    }
+}
+
+/// Queues `item` for a handler, waiting while its queue is full (backpressure). The
+/// wait is boxed: it is rare, and inline it would enlarge every connection's future.
+async fn send_or_wait<T: Send + 'static>(tx: &mpsc::Sender<T>, item: T) -> Result<(), ()> {
+    match tx.try_send(item) {
+        Ok(()) => Ok(()),
+        Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+        Err(mpsc::error::TrySendError::Full(item)) => {
+            let tx = tx.clone();
+            Box::pin(async move { tx.send(item).await.map_err(|_| ()) }).await
+        }
     }
 }
 
