@@ -189,3 +189,77 @@ fn tungstenite_client_against_deflate_capable_viper_server_close_code_echoed() {
     assert_eq!(echoed, Some(4001));
     assert_eq!(server.join().unwrap().unwrap(), None);
 }
+
+/// The zero-copy receive path over a real socket: a viper-ws server reading
+/// with `receive_in_place` into a 64 KiB buffer and echoing borrowed messages
+/// straight from it. Small messages arrive whole and come out borrowed;
+/// large ones, fragmented ones and the pings between them take the copying
+/// path; all echoes must be exact.
+#[test]
+fn tungstenite_client_against_viper_in_place_server() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = spawn_echo_server_in_place(l, ServerConfig::default(), cfg());
+    let s = TcpStream::connect(addr).unwrap();
+    set_timeouts(&s);
+    let (mut ws, _) = tungstenite::client::client(format!("ws://{addr}/"), s).unwrap();
+    let small = 100;
+    for i in 0..small {
+        let m = if i % 2 == 0 {
+            Message::text(format!("{i} {}", "κόσμε ".repeat(i * 3)))
+        } else {
+            Message::binary(big(i * 37))
+        };
+        ws.send(m.clone()).unwrap();
+        assert_eq!(ws.read().unwrap(), m);
+    }
+    // Larger than the server's read buffer: arrives in pieces.
+    ws.send(Message::binary(big(300_000))).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::binary(big(300_000)));
+    // Fragmented, with a ping between fragments.
+    let data = big(10_000);
+    let parts: Vec<&[u8]> = data.chunks(3_000).collect();
+    for (i, p) in parts.iter().enumerate() {
+        let op = if i == 0 {
+            OpCode::Data(Data::Binary)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        ws.write(Message::Frame(Frame::message(
+            p.to_vec(),
+            op,
+            i == parts.len() - 1,
+        )))
+        .unwrap();
+        if i == 1 {
+            ws.write(Message::Ping(vec![7].into())).unwrap();
+        }
+    }
+    ws.flush().unwrap();
+    loop {
+        match ws.read().unwrap() {
+            Message::Pong(p) => assert_eq!(&p[..], &[7]),
+            m => {
+                assert_eq!(m, Message::binary(data));
+                break;
+            }
+        }
+    }
+    ws.close(None).unwrap();
+    loop {
+        match ws.read() {
+            Ok(_) => {}
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let (_, borrowed) = server.join().unwrap().unwrap();
+    println!("{borrowed} of {small} small messages came out borrowed");
+    // Each small message is written in one go and echoed before the next is
+    // sent, so it normally arrives in one read; allow for a few split reads.
+    assert!(borrowed >= small / 2, "only {borrowed} borrowed");
+    assert!(
+        borrowed <= small,
+        "{borrowed}: a large or fragmented message came out borrowed"
+    );
+}

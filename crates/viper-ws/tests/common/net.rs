@@ -79,34 +79,44 @@ pub fn spawn_echo_server(
     hs: ServerConfig,
     cfg: Config,
 ) -> JoinHandle<Result<Option<String>, String>> {
-    std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().map_err(|e| e.to_string())?;
-        set_timeouts(&s);
-        let head = read_head(&mut s)?;
-        let mut parts = head.first.split(' ');
-        let method = parts.next().unwrap_or_default().as_bytes().to_vec();
-        let a = accept(&method, (1, 1), head.pairs(), &hs)
-            .map_err(|r| format!("rejected: {:?}", r.error))?;
-        let ext = a
-            .headers
-            .iter()
-            .find(|(n, _)| *n == "Sec-WebSocket-Extensions")
-            .map(|(_, v)| v.clone());
-        let mut resp = Vec::new();
-        a.write_response(&mut resp);
-        s.write_all(&resp).map_err(|e| e.to_string())?;
-        let mut ws = a.into_websocket(cfg, &head.rest);
+    std::thread::spawn(move || serve_echo(listener, hs, cfg, false).map(|(ext, _)| ext))
+}
+
+/// Like [`spawn_echo_server`], but reading with `receive_in_place` into a
+/// 64 KiB buffer and echoing borrowed messages straight from it. Returns the
+/// extension header and how many messages came out borrowed.
+pub fn spawn_echo_server_in_place(
+    listener: TcpListener,
+    hs: ServerConfig,
+    cfg: Config,
+) -> JoinHandle<Result<(Option<String>, usize), String>> {
+    std::thread::spawn(move || serve_echo(listener, hs, cfg, true))
+}
+
+fn echo_owned(ws: &mut WebSocket) -> Result<(), String> {
+    while let Some(e) = ws.poll_event() {
+        match e {
+            Event::Text(t) => ws.send_text(&t).map_err(|e| e.to_string())?,
+            Event::Binary(b) => ws.send_binary(&b).map_err(|e| e.to_string())?,
+            Event::Error(e) => return Err(format!("server saw error {e:?}")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn serve_echo(
+    listener: TcpListener,
+    hs: ServerConfig,
+    cfg: Config,
+    in_place: bool,
+) -> Result<(Option<String>, usize), String> {
+    if in_place {
+        let (mut s, mut ws, ext) = accept_one(&listener, &hs, cfg)?;
         let mut buf = vec![0u8; 64 * 1024];
-        let mut pending: Vec<u8> = Vec::new();
+        let mut borrowed = 0;
         loop {
-            while let Some(e) = ws.poll_event() {
-                match e {
-                    Event::Text(t) => ws.send_text(&t).map_err(|e| e.to_string())?,
-                    Event::Binary(b) => ws.send_binary(&b).map_err(|e| e.to_string())?,
-                    Event::Error(e) => return Err(format!("server saw error {e:?}")),
-                    _ => {}
-                }
-            }
+            echo_owned(&mut ws)?;
             flush(&mut ws, &mut s)?;
             if ws.state() == State::Closed {
                 break;
@@ -115,14 +125,75 @@ pub fn spawn_echo_server(
             if n == 0 {
                 return Err("peer closed TCP before the close handshake".into());
             }
-            pending.extend_from_slice(&buf[..n]);
-            let used = ws.receive(&pending);
-            pending.drain(..used);
+            let mut rest = &mut buf[..n];
+            while !rest.is_empty() {
+                let (used, msg) = ws.receive_in_place(rest);
+                let got = msg.is_some();
+                match msg {
+                    Some(viper_ws::MessageRef::Text(t)) => {
+                        ws.send_text(t).map_err(|e| e.to_string())?
+                    }
+                    Some(viper_ws::MessageRef::Binary(b)) => {
+                        ws.send_binary(b).map_err(|e| e.to_string())?
+                    }
+                    None => {}
+                }
+                borrowed += usize::from(got);
+                echo_owned(&mut ws)?;
+                if used == 0 && !got {
+                    return Err("receive_in_place made no progress".into());
+                }
+                rest = &mut rest[used..];
+            }
         }
-        // The server closes the TCP connection first (§7.1.1).
         let _ = s.shutdown(std::net::Shutdown::Both);
-        Ok(ext)
-    })
+        return Ok((ext, borrowed));
+    }
+    let (mut s, mut ws, ext) = accept_one(&listener, &hs, cfg)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        echo_owned(&mut ws)?;
+        flush(&mut ws, &mut s)?;
+        if ws.state() == State::Closed {
+            break;
+        }
+        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("peer closed TCP before the close handshake".into());
+        }
+        pending.extend_from_slice(&buf[..n]);
+        let used = ws.receive(&pending);
+        pending.drain(..used);
+    }
+    // The server closes the TCP connection first (§7.1.1).
+    let _ = s.shutdown(std::net::Shutdown::Both);
+    Ok((ext, 0))
+}
+
+/// Accepts one connection and answers its handshake.
+fn accept_one(
+    listener: &TcpListener,
+    hs: &ServerConfig,
+    cfg: Config,
+) -> Result<(TcpStream, WebSocket, Option<String>), String> {
+    let (mut s, _) = listener.accept().map_err(|e| e.to_string())?;
+    set_timeouts(&s);
+    let head = read_head(&mut s)?;
+    let mut parts = head.first.split(' ');
+    let method = parts.next().unwrap_or_default().as_bytes().to_vec();
+    let a = accept(&method, (1, 1), head.pairs(), hs)
+        .map_err(|r| format!("rejected: {:?}", r.error))?;
+    let ext = a
+        .headers
+        .iter()
+        .find(|(n, _)| *n == "Sec-WebSocket-Extensions")
+        .map(|(_, v)| v.clone());
+    let mut resp = Vec::new();
+    a.write_response(&mut resp);
+    s.write_all(&resp).map_err(|e| e.to_string())?;
+    let ws = a.into_websocket(cfg, &head.rest);
+    Ok((s, ws, ext))
 }
 
 /// Connects a viper-ws client; returns the stream, the connection and the
