@@ -15,6 +15,12 @@ pub struct Config {
     /// connections — never one that streams an SSE response or carries a WebSocket.
     pub h1: viper_h1::Config,
     /// HTTP/2 limits and timers; `max_concurrent_streams` (default 100) bounds streams.
+    /// `auto_release` (default `true`) credits request body bytes back to the peer as
+    /// their [`Event::Data`](crate::Event::Data) is polled; set it to `false` for
+    /// per-stream backpressure, then call
+    /// [`Connection::release_body`](crate::Connection::release_body) as the body is
+    /// consumed and [`Connection::discard_body`](crate::Connection::discard_body) for
+    /// one that will not be.
     pub h2: viper_h2::Config,
     /// WebSocket limits and timers (message size 4 MiB, pong and close timeouts).
     pub ws: viper_ws::Config,

@@ -242,6 +242,11 @@ struct H2Stream {
     backlog: Vec<u8>,
     backlog_end: bool,
     sse_next: Option<Instant>,
+    /// Flow-controlled body bytes handed to the application and not yet released
+    /// (manual release mode only).
+    unreleased: u32,
+    /// The application will not read the rest of the body: credit it back at once.
+    discard: bool,
 }
 
 #[derive(Debug)]
@@ -857,14 +862,27 @@ impl Connection {
                     .push_back(Event::Request(h2_request(&head, stream_id)));
             }
             E::Data {
-                stream_id, data, ..
+                stream_id,
+                data,
+                flow_controlled_len,
             } => {
-                let live = s.streams.contains_key(&stream_id);
-                if live && !data.is_empty() {
-                    self.events.push_back(Event::Data {
-                        id: stream_id,
-                        data: Bytes::from(data),
-                    });
+                let manual = !self.config.h2.auto_release;
+                match s.streams.get_mut(&stream_id) {
+                    Some(st) if !st.discard && !data.is_empty() => {
+                        if manual {
+                            st.unreleased = st.unreleased.saturating_add(flow_controlled_len);
+                        }
+                        self.events.push_back(Event::Data {
+                            id: stream_id,
+                            data: Bytes::from(data),
+                        });
+                    }
+                    // Nobody will read these bytes: give their window back now, or
+                    // the connection window would shrink for good.
+                    _ if manual && flow_controlled_len > 0 => {
+                        let _ = s.conn.release_capacity(stream_id, flow_controlled_len);
+                    }
+                    _ => {}
                 }
             }
             E::Trailers {
@@ -1264,6 +1282,63 @@ impl Connection {
             Proto::Finished => Err(Error::Closed),
             _ => Err(Error::UnknownStream),
         }
+    }
+
+    /// Manual flow control (`config.h2.auto_release == false`): the application has
+    /// consumed `n` more bytes of request `id`'s body, so HTTP/2 may let the peer send
+    /// that much more on this stream and on the connection (WINDOW_UPDATE once half a
+    /// window is pending). Until then the stream's receive window stays spent: a
+    /// handler that reads slowly holds back its own stream only, never the others.
+    ///
+    /// Releasing more than was delivered is clamped. Does nothing in automatic mode
+    /// (bytes are credited back as their [`Event::Data`] is polled), on HTTP/1.1
+    /// (there the backpressure is to stop calling [`receive`](Self::receive)), and
+    /// for a request that is gone (a reset or closed stream's bytes were credited back
+    /// when it ended).
+    pub fn release_body(&mut self, id: StreamId, n: usize) {
+        if self.config.h2.auto_release || n == 0 {
+            return;
+        }
+        let Proto::H2(s) = &mut self.proto else {
+            return;
+        };
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        match s.streams.get_mut(&id) {
+            Some(st) => {
+                let n = n.min(st.unreleased);
+                st.unreleased -= n;
+                if n > 0 {
+                    let _ = s.conn.release_capacity(id, n);
+                }
+            }
+            // Answered and ended here, possibly still open in HTTP/2 until its output
+            // is written: viper-h2 refuses what it no longer holds.
+            None => {
+                let _ = s.conn.release_capacity(id, n);
+            }
+        }
+    }
+
+    /// The application will not read the rest of request `id`'s body (it answered
+    /// without it, or gave up). On HTTP/2 in manual flow-control mode, everything
+    /// delivered and not released is credited back now, and so is whatever still
+    /// arrives, so an abandoned body never keeps the connection window shrunk; in
+    /// either mode the remaining [`Event::Data`] of that request are no longer
+    /// reported ([`Event::End`] still is). Does nothing on HTTP/1.1.
+    pub fn discard_body(&mut self, id: StreamId) {
+        let Proto::H2(s) = &mut self.proto else {
+            return;
+        };
+        let Some(st) = s.streams.get_mut(&id) else {
+            return;
+        };
+        st.discard = true;
+        let n = core::mem::take(&mut st.unreleased);
+        if n > 0 {
+            let _ = s.conn.release_capacity(id, n);
+        }
+        self.events
+            .retain(|e| !matches!(e, Event::Data { id: i, .. } if *i == id));
     }
 
     /// Cancels request `id` (HTTP/2: RST_STREAM CANCEL; HTTP/1.1: the connection
