@@ -145,6 +145,17 @@ impl<'a> MessageRef<'a> {
     }
 }
 
+/// What `receive_in_place` can do with the frame at the start of a buffer.
+#[derive(Clone, Copy, Debug)]
+enum InPlace {
+    /// Hand it out borrowed: it is whole.
+    Whole(WholeFrame),
+    /// Hand it out borrowed once this many bytes are present.
+    Need(usize),
+    /// Not a frame that comes out borrowed.
+    No,
+}
+
 /// Where the payload of a whole data frame lies in the input.
 #[derive(Clone, Copy, Debug)]
 struct WholeFrame {
@@ -374,6 +385,13 @@ impl WebSocket {
     /// fewer bytes are consumed while events wait in the queue; once the
     /// connection is [`State::Closed`] all input is consumed and ignored.
     ///
+    /// A call that has consumed something also stops in front of a text or
+    /// binary frame cut by the end of `data` that would come out borrowed
+    /// once whole, so that a caller reading into its own buffer can keep
+    /// those bytes and read more (see
+    /// [`in_place_frame_len`](Self::in_place_frame_len)); offered again as
+    /// they are, they are taken in through the copying path.
+    ///
     /// Bytes of a returned frame's payload are modified (unmasked) in place;
     /// bytes of other frames are left as they were. The message borrows
     /// `data`, not the connection, so `send_*` may be called while holding it
@@ -411,68 +429,115 @@ impl WebSocket {
             if self.events.len() >= self.config.max_queued_events {
                 break;
             }
-            if let Some(f) = self.whole_data_frame(&data[pos..]) {
-                if !self.events.is_empty() {
-                    // Let the caller see what came first.
-                    break;
+            let f = match self.classify(&data[pos..]) {
+                InPlace::Whole(f) => f,
+                // A frame cut by the end of `data` that would come out
+                // borrowed once whole: stop in front of it, so a caller that
+                // reads into its own buffer can keep it for the next read
+                // (see `in_place_frame_len`). Offered again on its own, it
+                // is taken in through the general path.
+                InPlace::Need(_) if pos > 0 => break,
+                InPlace::Need(_) | InPlace::No => {
+                    pos += self.receive_step(&data[pos..]);
+                    continue;
                 }
-                let start = pos + f.header;
-                let end = start + f.len;
-                let payload = &mut data[start..end];
-                if let Some(k) = f.mask {
-                    apply_mask(payload, k, 0);
-                }
-                let payload: &'a [u8] = payload;
-                return match f.kind {
-                    DataKind::Binary => (end, Some(MessageRef::Binary(payload))),
-                    DataKind::Text => match core::str::from_utf8(payload) {
-                        Ok(t) => (end, Some(MessageRef::Text(t))),
-                        Err(_) => {
-                            // What `receive` does with the same frame.
-                            self.fail(Error::InvalidUtf8);
-                            (total, None)
-                        }
-                    },
-                };
+            };
+            if !self.events.is_empty() {
+                // Let the caller see what came first.
+                break;
             }
-            pos += self.receive_step(&data[pos..]);
+            let start = pos + f.header;
+            let end = start + f.len;
+            let payload = &mut data[start..end];
+            if let Some(k) = f.mask {
+                apply_mask(payload, k, 0);
+            }
+            let payload: &'a [u8] = payload;
+            return match f.kind {
+                DataKind::Binary => (end, Some(MessageRef::Binary(payload))),
+                DataKind::Text => match core::str::from_utf8(payload) {
+                    Ok(t) => (end, Some(MessageRef::Text(t))),
+                    Err(_) => {
+                        // What `receive` does with the same frame.
+                        self.fail(Error::InvalidUtf8);
+                        (total, None)
+                    }
+                },
+            };
         }
         (pos, None)
     }
 
-    /// If `buf` starts with a whole data frame that `receive_in_place` may
-    /// hand out borrowed (final, no RSV bit, masked as the role requires,
-    /// minimal length within both limits, no message in progress, state
-    /// open), where its payload lies. Anything else is left to the general
-    /// path, which reports the errors.
-    fn whole_data_frame(&self, buf: &[u8]) -> Option<WholeFrame> {
+    /// For callers that read into a buffer of their own: whether the frame
+    /// `data` starts with would come out of
+    /// [`receive_in_place`](Self::receive_in_place) borrowed, and how many
+    /// bytes it needs for that.
+    ///
+    /// `Some(n)`: it is (or, as far as its first bytes tell, may be) a text or
+    /// binary frame that comes out borrowed once the first `n` bytes of it
+    /// are in `data`. If `n > data.len()`, the caller can keep `data` (moved
+    /// to the front of its buffer, if `n` fits there), read more and ask
+    /// again — `n` becomes the whole frame's length once its header is
+    /// complete — instead of letting `receive_in_place` take the start of
+    /// the frame in through the copying path. `None`: it will not come out
+    /// borrowed (a control frame, a fragment, a compressed message, a frame
+    /// over a limit or invalid, or the connection is inside a frame or not
+    /// open), so just offer `data` to `receive_in_place`.
+    ///
+    /// ```
+    /// use viper_ws::{Config, Negotiated, WebSocket};
+    ///
+    /// let ws = WebSocket::server(Config::default(), &Negotiated::default());
+    /// let frame = [0x82, 0x83, 1, 2, 3, 4, 0xa, 0xb, 0xc]; // masked, 3-byte payload
+    /// assert_eq!(ws.in_place_frame_len(&frame[..1]), Some(2)); // need the length byte
+    /// assert_eq!(ws.in_place_frame_len(&frame[..2]), Some(6)); // then the masking key
+    /// assert_eq!(ws.in_place_frame_len(&frame[..6]), Some(9)); // then the payload
+    /// assert_eq!(ws.in_place_frame_len(&frame), Some(9)); // whole
+    /// assert_eq!(ws.in_place_frame_len(&[0x89, 0x80]), None); // a ping
+    /// ```
+    pub fn in_place_frame_len(&self, data: &[u8]) -> Option<usize> {
+        match self.classify(data) {
+            InPlace::Whole(f) => Some(f.header + f.len),
+            InPlace::Need(n) => Some(n),
+            InPlace::No => None,
+        }
+    }
+
+    /// Whether `buf` starts with a frame that `receive_in_place` may hand
+    /// out borrowed: final, no RSV bit, text or binary, masked as the role
+    /// requires, minimal length within both limits, no message in progress,
+    /// state open. Anything else is left to the general path, which reports
+    /// the errors.
+    fn classify(&self, buf: &[u8]) -> InPlace {
         if self.frame.is_some()
             || self.hdr_len != 0
             || self.msg.is_some()
             || self.state != State::Open
-            || buf.len() < 2
         {
-            return None;
+            return InPlace::No;
         }
-        let kind = match buf[0] {
-            0x81 => DataKind::Text,
-            0x82 => DataKind::Binary,
-            _ => return None,
+        let kind = match buf.first() {
+            None => return InPlace::Need(2),
+            Some(0x81) => DataKind::Text,
+            Some(0x82) => DataKind::Binary,
+            Some(_) => return InPlace::No,
         };
-        let b1 = buf[1];
+        let Some(&b1) = buf.get(1) else {
+            return InPlace::Need(2);
+        };
         let masked = b1 & 0x80 != 0;
         if masked != (self.role == Role::Server) {
-            return None;
+            return InPlace::No;
         }
         let header = header_len(b1);
         if buf.len() < header {
-            return None;
+            return InPlace::Need(header);
         }
         let (len, i) = match b1 & 0x7f {
             126 => {
                 let l = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
                 if l < 126 {
-                    return None;
+                    return InPlace::No;
                 }
                 (l, 4)
             }
@@ -480,26 +545,30 @@ impl WebSocket {
                 let mut b = [0u8; 8];
                 b.copy_from_slice(&buf[2..10]);
                 let l = u64::from_be_bytes(b);
-                if l < 65536 {
-                    return None;
+                match usize::try_from(l) {
+                    Ok(l) if l >= 65536 => (l, 10),
+                    _ => return InPlace::No,
                 }
-                // Longer than the buffer (or than usize): not whole anyway.
-                (usize::try_from(l).ok()?, 10)
             }
             l => (usize::from(l), 2),
         };
-        if len > self.config.max_frame_size
-            || len > self.config.max_message_size
-            || buf.len() - header < len
-        {
-            return None;
+        if len > self.config.max_frame_size || len > self.config.max_message_size {
+            return InPlace::No;
+        }
+        // Cannot overflow: `len` is within a limit that is a `usize`, but
+        // stay total anyway.
+        let Some(total) = header.checked_add(len) else {
+            return InPlace::No;
+        };
+        if buf.len() < total {
+            return InPlace::Need(total);
         }
         let mask = masked.then(|| {
             let mut k = [0u8; 4];
             k.copy_from_slice(&buf[i..i + 4]);
             k
         });
-        Some(WholeFrame {
+        InPlace::Whole(WholeFrame {
             kind,
             header,
             len,

@@ -584,3 +584,133 @@ fn whole_frames_in_a_mixed_stream_take_the_fast_path() {
         );
     }
 }
+
+// ------------------------------------------------------------ holding cut frames back
+
+/// A caller with a fixed read buffer of `cap` bytes that reads `wire` in the
+/// given chunk sizes and, when the buffer ends with the start of a frame
+/// that `in_place_frame_len` says would come out borrowed and fits, keeps
+/// it for the next read. Returns the events (borrowed ones as owned) and how
+/// many came out borrowed.
+fn read_holding_back(
+    ws: &mut WebSocket,
+    wire: &[u8],
+    cap: usize,
+    reads: &[usize],
+) -> (Vec<Event>, usize) {
+    let mut buf = vec![0u8; cap];
+    let mut filled = 0;
+    let mut p = 0;
+    let mut evs = Vec::new();
+    let mut borrowed = 0;
+    for r in 0.. {
+        let want = reads[r % reads.len()].max(1);
+        let k = want.min(cap - filled).min(wire.len() - p);
+        buf[filled..filled + k].copy_from_slice(&wire[p..p + k]);
+        filled += k;
+        p += k;
+        let mut start = 0;
+        while start < filled {
+            let rest = &mut buf[start..filled];
+            if let Some(n) = ws.in_place_frame_len(rest) {
+                if n > rest.len() && n <= cap && p < wire.len() {
+                    break; // keep it, read more
+                }
+            }
+            let (used, msg) = ws.receive_in_place(rest);
+            if let Some(m) = msg {
+                borrowed += 1;
+                evs.push(m.to_event());
+            }
+            evs.extend(std::iter::from_fn(|| ws.poll_event()));
+            start += used;
+        }
+        buf.copy_within(start..filled, 0);
+        filled -= start;
+        if p == wire.len() && filled == 0 {
+            break;
+        }
+        assert!(r < 10 * wire.len() + 10, "no progress");
+    }
+    (evs, borrowed)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// With the read buffer at least as large as every frame, every data
+    /// message comes out borrowed however the reads split the stream, and
+    /// the events are those `receive` reports.
+    #[test]
+    fn holding_cut_frames_back_makes_every_message_borrowed(
+        msgs in proptest::collection::vec(
+            prop_oneof![
+                any::<String>().prop_map(Item::Text),
+                proptest::collection::vec(any::<u8>(), 0..1500).prop_map(Item::Binary),
+                proptest::collection::vec(any::<u8>(), 0..=125).prop_map(Item::Ping),
+            ],
+            0..20,
+        ),
+        server in any::<bool>(),
+        keys in proptest::collection::vec(any::<[u8; 4]>(), 0..20),
+        reads in proptest::collection::vec(1usize..3000, 1..6),
+    ) {
+        let role = if server { Role::Server } else { Role::Client };
+        let wire = build_wire(role, &msgs, false, &mut keys.into_iter());
+        let data_msgs = msgs.iter().filter(|m| !matches!(m, Item::Ping(_))).count();
+        // Largest frame: 1499 bytes of payload + 8 of header.
+        let cap = 1507;
+        let mut a = receiver(role, Config::default(), &Negotiated::default());
+        let mut b = receiver(role, Config::default(), &Negotiated::default());
+        let expect = feed(&mut a, &wire);
+        let (got, borrowed) = read_holding_back(&mut b, &wire, cap, &reads);
+        prop_assert_eq!(got, expect);
+        prop_assert_eq!(borrowed, data_msgs);
+        prop_assert_eq!(out(&mut a), out(&mut b));
+    }
+}
+
+#[test]
+fn in_place_frame_len_says_no_to_what_will_not_come_out_borrowed() {
+    let n = Negotiated::default();
+    let s = WebSocket::server(Config::default(), &n);
+    let c = WebSocket::client(Config::default(), &n, 1);
+    // Unmasked to a server, masked to a client, a fragment, a continuation,
+    // RSV1, a ping, a non-minimal length.
+    for f in [
+        frame(0x82, b"x", None),
+        frame(0x02, b"x", Some(KEY)),
+        frame(0x80, b"x", Some(KEY)),
+        frame(0xc2, b"x", Some(KEY)),
+        frame(0x89, b"x", Some(KEY)),
+        vec![0x82, 0xfe, 0, 5, 1, 2, 3, 4],
+    ] {
+        assert_eq!(s.in_place_frame_len(&f), None, "{f:?}");
+    }
+    assert_eq!(c.in_place_frame_len(&frame(0x81, b"x", Some(KEY))), None);
+    assert_eq!(c.in_place_frame_len(&frame(0x81, b"xy", None)), Some(4));
+    // 16- and 64-bit lengths: the header first, then the whole frame.
+    let f = frame(0x82, &[0; 300], Some(KEY));
+    assert_eq!(s.in_place_frame_len(&f[..3]), Some(8));
+    assert_eq!(s.in_place_frame_len(&f[..8]), Some(308));
+    let f = frame(0x82, &[0; 70_000], None);
+    assert_eq!(c.in_place_frame_len(&f[..2]), Some(10));
+    assert_eq!(c.in_place_frame_len(&f[..10]), Some(70_010));
+    // Over a limit: left to the general path (which answers 1009).
+    let small = WebSocket::client(
+        Config {
+            max_message_size: 100,
+            ..Config::default()
+        },
+        &n,
+        1,
+    );
+    assert_eq!(
+        small.in_place_frame_len(&frame(0x82, &[0; 101], None)),
+        None
+    );
+    // Inside a frame: no longer at a frame boundary.
+    let mut mid = WebSocket::client(Config::default(), &n, 1);
+    mid.receive(&frame(0x82, &[0; 10], None)[..5]);
+    assert_eq!(mid.in_place_frame_len(&frame(0x82, b"x", None)), None);
+}
