@@ -83,8 +83,10 @@ pub fn spawn_echo_server(
 }
 
 /// Like [`spawn_echo_server`], but reading with `receive_in_place` into a
-/// 64 KiB buffer and echoing borrowed messages straight from it. Returns the
-/// extension header and how many messages came out borrowed.
+/// 64 KiB buffer (keeping frames cut by the end of a read for the next one,
+/// as `in_place_frame_len` allows) and echoing borrowed messages straight
+/// from it. Returns the extension header and how many messages came out
+/// borrowed.
 pub fn spawn_echo_server_in_place(
     listener: TcpListener,
     hs: ServerConfig,
@@ -113,7 +115,9 @@ fn serve_echo(
 ) -> Result<(Option<String>, usize), String> {
     if in_place {
         let (mut s, mut ws, ext) = accept_one(&listener, &hs, cfg)?;
-        let mut buf = vec![0u8; 64 * 1024];
+        let cap = 64 * 1024;
+        let mut buf = vec![0u8; cap];
+        let mut filled = 0;
         let mut borrowed = 0;
         loop {
             echo_owned(&mut ws)?;
@@ -121,12 +125,21 @@ fn serve_echo(
             if ws.state() == State::Closed {
                 break;
             }
-            let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+            let n = s.read(&mut buf[filled..]).map_err(|e| e.to_string())?;
             if n == 0 {
                 return Err("peer closed TCP before the close handshake".into());
             }
-            let mut rest = &mut buf[..n];
-            while !rest.is_empty() {
+            filled += n;
+            let mut start = 0;
+            while start < filled {
+                let rest = &mut buf[start..filled];
+                // A frame cut by the end of what we read, which will come out
+                // borrowed once whole: keep it and read the rest of it.
+                if let Some(need) = ws.in_place_frame_len(rest) {
+                    if need > rest.len() && need <= cap {
+                        break;
+                    }
+                }
                 let (used, msg) = ws.receive_in_place(rest);
                 let got = msg.is_some();
                 match msg {
@@ -143,8 +156,10 @@ fn serve_echo(
                 if used == 0 && !got {
                     return Err("receive_in_place made no progress".into());
                 }
-                rest = &mut rest[used..];
+                start += used;
             }
+            buf.copy_within(start..filled, 0);
+            filled -= start;
         }
         let _ = s.shutdown(std::net::Shutdown::Both);
         return Ok((ext, borrowed));
