@@ -91,6 +91,8 @@ fn differential(role: Role, data: &[u8]) {
     let mut b = WebSocket::with_received(role, cfg, &negotiated, 7, &[]);
     let mut copy = body.to_vec();
     let mut now = 0u64;
+    let mut all_events = Vec::new();
+    let mut all_output = Vec::new();
     for (chunk, chunk_b) in body.chunks(step).zip(copy.chunks_mut(step)) {
         let mut ea = Vec::new();
         let mut rest = chunk;
@@ -132,8 +134,71 @@ fn differential(role: Role, data: &[u8]) {
         let tb: Vec<Event> = std::iter::from_fn(|| b.poll_event()).collect();
         assert_eq!(ta, tb);
         assert_eq!(a.poll_transmit(), b.poll_transmit());
+        all_events.extend(ea);
+        all_events.extend(ta);
+        all_output.extend_from_slice(a.poll_transmit().unwrap_or_default());
         let n = a.poll_transmit().map_or(0, <[u8]>::len);
         a.advance_transmit(n);
         b.advance_transmit(n);
     }
+    // Without keep-alive timers, reading at a different pace changes nothing:
+    // a caller that keeps frames cut by its reads must see the same stream.
+    if cfg.ping_interval.is_none() {
+        let (events, output) = holding_back(role, cfg, &negotiated, body, step);
+        assert_eq!(all_events, events);
+        assert_eq!(all_output, output);
+    }
+}
+
+/// The input through a caller that reads `step` bytes at a time into a
+/// 2 KiB buffer and keeps a frame cut by a read for the next one when
+/// `in_place_frame_len` says it will come out borrowed and fits.
+fn holding_back(
+    role: Role,
+    cfg: Config,
+    negotiated: &Negotiated,
+    body: &[u8],
+    step: usize,
+) -> (Vec<Event>, Vec<u8>) {
+    const CAP: usize = 2048;
+    let mut c = WebSocket::with_received(role, cfg, negotiated, 7, &[]);
+    let mut buf = vec![0u8; CAP];
+    let (mut filled, mut p) = (0, 0);
+    let mut events = Vec::new();
+    let mut output = Vec::new();
+    loop {
+        let k = step.min(CAP - filled).min(body.len() - p);
+        buf[filled..filled + k].copy_from_slice(&body[p..p + k]);
+        filled += k;
+        p += k;
+        let mut start = 0;
+        while start < filled {
+            let rest = &mut buf[start..filled];
+            if p < body.len() {
+                if let Some(need) = c.in_place_frame_len(rest) {
+                    if need > rest.len() && need <= CAP {
+                        break;
+                    }
+                }
+            }
+            let len = rest.len();
+            let (n, msg) = c.receive_in_place(rest);
+            assert!(n <= len);
+            assert!(n > 0 || msg.is_some(), "no progress");
+            if let Some(m) = msg {
+                events.push(m.to_event());
+            }
+            events.extend(std::iter::from_fn(|| c.poll_event()));
+            start += n;
+        }
+        buf.copy_within(start..filled, 0);
+        filled -= start;
+        output.extend_from_slice(c.poll_transmit().unwrap_or_default());
+        let n = c.poll_transmit().map_or(0, <[u8]>::len);
+        c.advance_transmit(n);
+        if p == body.len() && filled == 0 {
+            break;
+        }
+    }
+    (events, output)
 }
