@@ -4,10 +4,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use std::sync::Mutex;
+
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use viper_router::{InsertError, Method, Router};
-use viper_server::WsMessage;
+use viper_server::{StreamId, WsMessage};
 
 use crate::hub::Hub;
 
@@ -42,9 +44,66 @@ pub enum Param {
     Str(String),
 }
 
+/// What handlers have consumed of their HTTP/2 request bodies, for the connection
+/// task to credit back to the peer's flow-control windows. One per connection that
+/// has HTTP/2 bodies; one entry per stream at most, so it stays small.
+#[derive(Debug, Default)]
+pub(crate) struct Credits {
+    /// `(stream, bytes consumed, body abandoned)`.
+    list: Mutex<Vec<(StreamId, usize, bool)>>,
+    pub(crate) notify: Notify,
+}
+
+impl Credits {
+    fn add(&self, id: StreamId, n: usize, abandoned: bool) {
+        {
+            let mut l = self.list.lock().unwrap_or_else(|e| e.into_inner());
+            match l.iter_mut().find(|e| e.0 == id) {
+                Some(e) => {
+                    e.1 = e.1.saturating_add(n);
+                    e.2 |= abandoned;
+                }
+                None => l.push((id, n, abandoned)),
+            }
+        }
+        self.notify.notify_one();
+    }
+
+    /// What was consumed or abandoned since the last call.
+    pub(crate) fn take(&self) -> Vec<(StreamId, usize, bool)> {
+        core::mem::take(&mut *self.list.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// The handler's end of a request body.
+#[derive(Debug)]
+pub(crate) enum BodyRx {
+    /// HTTP/1.1: a short queue; the connection stops reading while it is full.
+    Queue(mpsc::Receiver<Bytes>),
+    /// HTTP/2: what the stream's flow-control window let in (bounded by it), credited
+    /// back as the handler takes it, so a slow handler closes its own stream's window
+    /// and holds up no other stream.
+    Window {
+        rx: mpsc::UnboundedReceiver<Bytes>,
+        id: StreamId,
+        credits: Arc<Credits>,
+    },
+}
+
+impl Drop for BodyRx {
+    fn drop(&mut self) {
+        if let BodyRx::Window { id, credits, .. } = self {
+            // Whatever is left (queued or still arriving) will not be read: give its
+            // window back so the connection's window does not shrink for good.
+            credits.add(*id, 0, true);
+        }
+    }
+}
+
 /// A request as a handler sees it: the head, typed path parameters, and the body as a
-/// stream with backpressure (the connection stops reading while the handler does not
-/// take the body).
+/// stream with backpressure: on HTTP/1.1 the connection stops reading while the
+/// handler does not take the body; on HTTP/2 the stream's flow-control window is
+/// reopened only as the handler takes it, so the client waits on that stream alone.
 #[derive(Debug)]
 pub struct Request {
     /// The head (method, target, headers, version…).
@@ -52,7 +111,7 @@ pub struct Request {
     /// The route pattern that matched.
     pub pattern: String,
     params: Vec<(String, Param)>,
-    body: Option<mpsc::Receiver<Bytes>>,
+    body: Option<BodyRx>,
 }
 
 impl Request {
@@ -60,7 +119,7 @@ impl Request {
         head: viper_server::Request,
         pattern: String,
         params: Vec<(String, Param)>,
-        body: Option<mpsc::Receiver<Bytes>>,
+        body: Option<BodyRx>,
     ) -> Self {
         Request {
             head,
@@ -131,7 +190,14 @@ impl Request {
 
     /// The next piece of the request body (`None` at its end).
     pub async fn body_chunk(&mut self) -> Option<Bytes> {
-        self.body.as_mut()?.recv().await
+        match self.body.as_mut()? {
+            BodyRx::Queue(rx) => rx.recv().await,
+            BodyRx::Window { rx, id, credits } => {
+                let chunk = rx.recv().await?;
+                credits.add(*id, chunk.len(), false);
+                Some(chunk)
+            }
+        }
     }
 
     /// The whole body, or `Err(())` once it exceeds `limit` bytes.

@@ -13,19 +13,23 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use viper_router::{Match, Method, Value};
 use viper_server::{
-    Admission, Body, Connection, Error as CoreError, Event, Instant, Stats, StreamId, WsMessage,
-    REFUSAL_RESPONSE,
+    Admission, Body, Connection, Error as CoreError, Event, Instant, Stats, StreamId, Version,
+    WsMessage, REFUSAL_RESPONSE,
 };
 
 use crate::app::{
-    App, BodySender, Param, Request, Response, ResponseBody, SseMessage, SseSender, WsOut,
-    WsSession,
+    App, BodyRx, BodySender, Credits, Param, Request, Response, ResponseBody, SseMessage,
+    SseSender, WsOut, WsSession,
 };
 
 /// Adapter settings; the protocol limits live in [`ServerConfig::core`].
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// The sans-IO core's limits and timers.
+    /// The sans-IO core's limits and timers. `core.h2.auto_release` is ignored: HTTP/2
+    /// request bodies are always credited back to the client's flow-control windows
+    /// as handlers take them (per-stream backpressure), so a handler's unread body
+    /// holds at most `core.h2.initial_window_size` (256 KiB) in memory, and all of a
+    /// connection's together at most `core.h2.connection_window_size` (1 MiB).
     pub core: viper_server::Config,
     /// Connections served at once; one more gets a fast `503` with `Retry-After` and
     /// is closed. Default 10 000.
@@ -39,7 +43,8 @@ pub struct ServerConfig {
     /// Bytes read from the socket at once (allocated only while a connection is
     /// busy). Default 16 KiB.
     pub read_buffer: usize,
-    /// Request body chunks queued for a handler before reading pauses. Default 8.
+    /// HTTP/1.1 request body chunks queued for a handler before reading pauses.
+    /// Default 8. (HTTP/2 bodies are bounded by flow control instead.)
     pub body_queue: usize,
     /// Messages queued per WebSocket direction (and per hub member). Default 64.
     pub ws_queue: usize,
@@ -151,6 +156,8 @@ pub async fn serve<S: Send + Sync + 'static>(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let app = Arc::new(app);
+    let mut config = config;
+    config.core.h2.auto_release = false;
     let config = Arc::new(config);
     let (sd_tx, sd_rx) = watch::channel(false);
     let admission = Arc::new(Mutex::new(Admission::new(config.max_connections)));
@@ -306,6 +313,12 @@ enum Pending {
     Ws(WsMessage),
 }
 
+/// The connection's end of a handler's request body (see [`BodyRx`]).
+enum BodyTx {
+    Queue(mpsc::Sender<Bytes>),
+    Window(mpsc::UnboundedSender<Bytes>),
+}
+
 struct Source {
     id: StreamId,
     kind: SrcKind,
@@ -320,7 +333,9 @@ struct ConnTask<S> {
     clock: Clock,
     conn: Connection,
     rbuf: BytesMut,
-    bodies: Vec<(StreamId, mpsc::Sender<Bytes>)>,
+    bodies: Vec<(StreamId, BodyTx)>,
+    /// HTTP/2 body bytes handlers took (or abandoned); created with the first one.
+    credits: Option<Arc<Credits>>,
     ws_in: Option<mpsc::Sender<WsMessage>>,
     sources: Vec<Source>,
     rr: usize,
@@ -356,6 +371,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             conn,
             rbuf: BytesMut::new(),
             bodies: Vec::new(),
+            credits: None,
             ws_in: None,
             sources: Vec::new(),
             rr: 0,
@@ -405,6 +421,9 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                     if self.retry_pending() {
                         progress = true;
                     }
+                    if self.apply_credits() {
+                        progress = true;
+                    }
                     if !progress {
                         break;
                     }
@@ -442,6 +461,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                     (i, item) = poll_sources(&mut self.sources, &mut self.rr), if have_sources => {
                         self.on_item(i, item);
                     }
+                    _ = notified(&self.credits), if self.credits.is_some() => {}
                     _ = &mut sleep, if deadline.is_some() => {
                         armed = None;
                     }
@@ -454,6 +474,23 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             let _ = self.sock.shutdown().await;
             self.finish_stats();
         }
+    }
+
+    /// Credits the HTTP/2 body bytes handlers took back to the client's windows, and
+    /// lets go of abandoned bodies; `true` if there was any.
+    fn apply_credits(&mut self) -> bool {
+        let Some(c) = &self.credits else {
+            return false;
+        };
+        let list = c.take();
+        for &(id, n, abandoned) in &list {
+            self.conn.release_body(id, n);
+            if abandoned {
+                self.conn.discard_body(id);
+                self.bodies.retain(|(b, _)| *b != id);
+            }
+        }
+        !list.is_empty()
     }
 
     fn finish_stats(&mut self) {
@@ -509,11 +546,22 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
         match ev {
             Event::Request(head) => self.dispatch(head),
             Event::Data { id, data } => {
-                if let Some(i) = self.bodies.iter().position(|(b, _)| *b == id) {
-                    let tx = self.bodies[i].1.clone();
-                    if send_or_wait(&tx, data).await.is_err() {
-                        self.bodies.retain(|(b, _)| *b != id);
+                let Some(i) = self.bodies.iter().position(|(b, _)| *b == id) else {
+                    // Nobody reads this body (HTTP/2 credits it back at once).
+                    self.conn.discard_body(id);
+                    return;
+                };
+                let gone = match &self.bodies[i].1 {
+                    BodyTx::Queue(tx) => {
+                        let tx = tx.clone();
+                        send_or_wait(&tx, data).await.is_err()
                     }
+                    // Never waits: the stream's window bounds what can be queued.
+                    BodyTx::Window(tx) => tx.send(data).is_err(),
+                };
+                if gone {
+                    self.bodies.retain(|(b, _)| *b != id);
+                    self.conn.discard_body(id);
                 }
             }
             Event::End { id, .. } => self.bodies.retain(|(b, _)| *b != id),
@@ -563,8 +611,16 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                     .collect();
                 let pattern = f.pattern.to_string();
                 let handler = f.value.clone();
-                let (btx, brx) = mpsc::channel(self.config.body_queue.max(1));
-                self.bodies.push((id, btx));
+                let brx = if head.version == Version::Http2 {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    self.bodies.push((id, BodyTx::Window(tx)));
+                    let credits = self.credits.get_or_insert_with(Default::default).clone();
+                    BodyRx::Window { rx, id, credits }
+                } else {
+                    let (tx, rx) = mpsc::channel(self.config.body_queue.max(1));
+                    self.bodies.push((id, BodyTx::Queue(tx)));
+                    BodyRx::Queue(rx)
+                };
                 let state = app.state.clone();
                 let req = Request::new(head, pattern, params, Some(brx));
                 let mut fut = handler.call(req, state);
@@ -797,6 +853,14 @@ async fn send_or_wait<T: Send + 'static>(tx: &mpsc::Sender<T>, item: T) -> Resul
             let tx = tx.clone();
             Box::pin(async move { tx.send(item).await.map_err(|_| ()) }).await
         }
+    }
+}
+
+/// Waits until a handler took (or dropped) some HTTP/2 body.
+async fn notified(credits: &Option<Arc<Credits>>) {
+    match credits {
+        Some(c) => c.notify.notified().await,
+        None => std::future::pending().await,
     }
 }
 
