@@ -411,7 +411,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                         progress = true;
                         self.on_event(ev).await;
                     }
-                    match self.flush().await {
+                    match self.flush(&mut sd, &mut shutdown_seen).await {
                         Ok(wrote) => progress |= wrote,
                         Err(_) => {
                             self.finish_stats();
@@ -520,20 +520,38 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
     }
 
     /// Writes what the connection has for the socket. Non-blocking writes first; only
-    /// a full socket waits (at most `write_timeout` without progress).
-    async fn flush(&mut self) -> io::Result<bool> {
+    /// a full socket waits (at most `write_timeout` without progress). A shutdown
+    /// signal that arrives meanwhile is passed to the connection at once (GOAWAY
+    /// queued, SSE ended…), so a slow reader does not hide it for `write_timeout`.
+    async fn flush(
+        &mut self,
+        sd: &mut watch::Receiver<bool>,
+        shutdown_seen: &mut bool,
+    ) -> io::Result<bool> {
         let mut wrote = false;
+        let mut stalled_since: Option<tokio::time::Instant> = None;
         while let Some(b) = self.conn.poll_transmit() {
             match self.sock.try_write(b) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.conn.advance_transmit(n);
                     wrote = true;
+                    stalled_since = None;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    tokio::time::timeout(self.config.write_timeout, self.sock.writable())
-                        .await
-                        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+                    let since = *stalled_since.get_or_insert_with(tokio::time::Instant::now);
+                    let deadline = since + self.config.write_timeout;
+                    // Boxed: rare, and inline it would enlarge every connection's future.
+                    let wait = Box::pin(writable_or_shutdown(
+                        &self.sock,
+                        deadline,
+                        sd,
+                        *shutdown_seen,
+                    ));
+                    if wait.await? {
+                        *shutdown_seen = true;
+                        self.conn.shutdown();
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -853,6 +871,23 @@ async fn send_or_wait<T: Send + 'static>(tx: &mpsc::Sender<T>, item: T) -> Resul
             let tx = tx.clone();
             Box::pin(async move { tx.send(item).await.map_err(|_| ()) }).await
         }
+    }
+}
+
+/// Waits until the socket is writable (`Ok(false)`), the shutdown signal comes
+/// (`Ok(true)`, unless it was already seen) or `deadline` passes (`TimedOut`).
+async fn writable_or_shutdown(
+    sock: &TcpStream,
+    deadline: tokio::time::Instant,
+    sd: &mut watch::Receiver<bool>,
+    shutdown_seen: bool,
+) -> io::Result<bool> {
+    tokio::select! {
+        r = tokio::time::timeout_at(deadline, sock.writable()) => {
+            r.map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+            Ok(false)
+        }
+        _ = sd.changed(), if !shutdown_seen => Ok(true),
     }
 }
 
