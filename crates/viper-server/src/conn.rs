@@ -247,6 +247,8 @@ struct H2Stream {
     unreleased: u32,
     /// The application will not read the rest of the body: credit it back at once.
     discard: bool,
+    /// The request head ended the stream: no body at all.
+    no_body: bool,
 }
 
 #[derive(Debug)]
@@ -847,13 +849,16 @@ impl Connection {
         use viper_h2::Event as E;
         match ev {
             E::Request {
-                stream_id, head, ..
+                stream_id,
+                head,
+                end_stream,
             } => {
                 s.idle_since = None;
                 s.streams.insert(
                     stream_id,
                     H2Stream {
                         head_req: head.method() == b"HEAD",
+                        no_body: end_stream,
                         ..H2Stream::default()
                     },
                 );
@@ -1281,6 +1286,21 @@ impl Connection {
             }
             Proto::Finished => Err(Error::Closed),
             _ => Err(Error::UnknownStream),
+        }
+    }
+
+    /// Whether request `id` may still deliver body bytes ([`Event::Data`]): `false`
+    /// once its body is complete, and from the start for an HTTP/2 request whose
+    /// HEADERS ended the stream (no body at all), so an application can skip setting
+    /// up a body reader. On HTTP/1.1 `true` until [`Event::End`] has been polled.
+    pub fn has_body(&self, id: StreamId) -> bool {
+        match &self.proto {
+            Proto::H1(s) => s.cur.as_ref().is_some_and(|c| c.id == id && !c.recv_done),
+            Proto::H2(s) => s
+                .streams
+                .get(&id)
+                .is_some_and(|st| !st.no_body && !st.recv_ended),
+            _ => false,
         }
     }
 

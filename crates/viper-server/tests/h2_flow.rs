@@ -379,3 +379,53 @@ fn h2_release_body_is_what_reopens_the_window() {
     auto.release_body(1, 100);
     assert_eq!(auto.poll_transmit(), None);
 }
+
+#[test]
+fn has_body_tells_requests_without_a_body_apart() {
+    let mut c = Connection::new(manual(), Instant::ZERO);
+    let mut cl = Client::new();
+    let mut block = Vec::new();
+    cl.enc.encode(
+        [
+            (":method", "GET"),
+            (":scheme", "http"),
+            (":authority", "h"),
+            (":path", "/"),
+        ]
+        .iter()
+        .map(|(n, v)| Header::new(n.as_bytes(), v.as_bytes())),
+        &mut block,
+    );
+    cl.pending.extend(frame(1, 0x5, 1, &block));
+    cl.open(FAST, "/post");
+    cl.push(&mut c);
+    let mut seen = Vec::new();
+    while let Some(ev) = c.poll_event() {
+        if let Event::Request(r) = &ev {
+            seen.push((r.id, c.has_body(r.id)));
+        }
+    }
+    assert_eq!(seen, [(1, false), (FAST, true)]);
+    cl.pull(&mut c);
+    cl.send_body(FAST, 10);
+    cl.push(&mut c);
+    let mut ended = false;
+    while let Some(ev) = c.poll_event() {
+        if let Event::End { id: FAST, .. } = ev {
+            ended = true;
+        }
+    }
+    assert!(ended);
+    assert!(!c.has_body(FAST));
+    assert!(!c.has_body(99));
+    // HTTP/1.1: until the End event.
+    let mut h1 = Connection::new(Config::default(), Instant::ZERO);
+    h1.receive(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n");
+    let Some(Event::Request(r)) = h1.poll_event() else {
+        panic!("request expected")
+    };
+    assert!(h1.has_body(r.id));
+    h1.receive(b"abc");
+    while h1.poll_event().is_some() {}
+    assert!(!h1.has_body(r.id));
+}

@@ -92,7 +92,11 @@ pub(crate) enum BodyRx {
 
 impl Drop for BodyRx {
     fn drop(&mut self) {
-        if let BodyRx::Window { id, credits, .. } = self {
+        if let BodyRx::Window { rx, id, credits } = self {
+            // Read to the end: nothing is held, nothing more comes.
+            if rx.is_closed() && rx.is_empty() {
+                return;
+            }
             // Whatever is left (queued or still arriving) will not be read: give its
             // window back so the connection's window does not shrink for good.
             credits.add(*id, 0, true);

@@ -482,6 +482,14 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
         let Some(c) = &self.credits else {
             return false;
         };
+        // Consume a wake-up stored for what is taken below (most often a handler
+        // answered inline just posted its dropped body), so the task does not go
+        // round once more for nothing. Before the take: a later post stores a new one.
+        let notified = c.notify.notified();
+        let mut notified = std::pin::pin!(notified);
+        let _ = notified
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
         let list = c.take();
         for &(id, n, abandoned) in &list {
             self.conn.release_body(id, n);
@@ -629,18 +637,21 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                     .collect();
                 let pattern = f.pattern.to_string();
                 let handler = f.value.clone();
-                let brx = if head.version == Version::Http2 {
+                let brx = if head.version != Version::Http2 {
+                    let (tx, rx) = mpsc::channel(self.config.body_queue.max(1));
+                    self.bodies.push((id, BodyTx::Queue(tx)));
+                    Some(BodyRx::Queue(rx))
+                } else if self.conn.has_body(id) {
                     let (tx, rx) = mpsc::unbounded_channel();
                     self.bodies.push((id, BodyTx::Window(tx)));
                     let credits = self.credits.get_or_insert_with(Default::default).clone();
-                    BodyRx::Window { rx, id, credits }
+                    Some(BodyRx::Window { rx, id, credits })
                 } else {
-                    let (tx, rx) = mpsc::channel(self.config.body_queue.max(1));
-                    self.bodies.push((id, BodyTx::Queue(tx)));
-                    BodyRx::Queue(rx)
+                    // HEADERS ended the stream: an empty body, nothing to set up.
+                    None
                 };
                 let state = app.state.clone();
-                let req = Request::new(head, pattern, params, Some(brx));
+                let req = Request::new(head, pattern, params, brx);
                 let mut fut = handler.call(req, state);
                 // A handler that answers without waiting (the common case) is
                 // answered here, without a task and a channel round trip; one that
