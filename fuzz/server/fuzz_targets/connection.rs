@@ -37,6 +37,8 @@ impl Input<'_> {
 struct App {
     policy: u8,
     manual: bool,
+    /// Every request id reported so far.
+    seen: BTreeSet<StreamId>,
     open: BTreeSet<StreamId>,
     streaming: BTreeSet<StreamId>,
     closed: usize,
@@ -94,12 +96,15 @@ impl App {
             assert!(n < 1_000_000, "unbounded events");
             match ev {
                 Event::Request(r) => {
+                    self.seen.insert(r.id);
                     self.open.insert(r.id);
+                    let _ = c.has_body(r.id);
                     let ws = r.is_websocket();
                     self.answer(c, r.id, ws);
                 }
                 Event::Data { id, data } => {
                     assert!(!data.is_empty());
+                    assert!(self.seen.contains(&id), "body of an unknown request");
                     match (self.policy >> 5) & 3 {
                         0 if self.manual => {}
                         1 => c.discard_body(id),
@@ -158,6 +163,7 @@ fuzz_target!(|data: &[u8]| {
     let mut app = App {
         policy: flags,
         manual,
+        seen: BTreeSet::new(),
         open: BTreeSet::new(),
         streaming: BTreeSet::new(),
         closed: 0,
