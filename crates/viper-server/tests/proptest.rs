@@ -52,6 +52,10 @@ fn drive(
                     );
                 }
                 Event::Closed { .. } => closed += 1,
+                // Manual HTTP/2 flow control: consume some bodies, abandon others
+                // (both are no-ops in automatic mode and on HTTP/1.1).
+                Event::Data { id, data } if data.len() % 2 == 1 => c.release_body(id, data.len()),
+                Event::Data { id, .. } => c.discard_body(id),
                 _ => {}
             }
         }
@@ -109,10 +113,13 @@ proptest! {
         body in proptest::collection::vec(any::<u8>(), 0..1024),
         cuts in proptest::collection::vec(1usize..64, 1..8),
         eof in any::<bool>(),
+        manual_release in any::<bool>(),
     ) {
         let mut data = prefix;
         data.extend_from_slice(&body);
-        let mut c = Connection::new(Config::default(), t(0));
+        let mut config = Config::default();
+        config.h2.auto_release = !manual_release;
+        let mut c = Connection::new(config, t(0));
         let (_, closed, _) = drive(&mut c, &data, &cuts, eof);
         prop_assert!(closed <= 1, "Closed reported {closed} times");
     }
