@@ -200,11 +200,12 @@ struct App {
 fn serve(c: &mut Connection, app: &mut App) {
     while let Some(ev) = c.poll_event() {
         match ev {
-            Event::Data { id: SLOW, data } => app.slow_received += data.len(),
             Event::Data { id: FAST, data } => {
                 app.fast_received += data.len();
                 c.release_body(FAST, data.len());
             }
+            // Every other stream is a slow one.
+            Event::Data { data, .. } => app.slow_received += data.len(),
             Event::End { id: FAST, .. } => {
                 app.fast_ended = true;
                 let body = app.fast_received.to_string();
@@ -428,4 +429,43 @@ fn has_body_tells_requests_without_a_body_apart() {
     h1.receive(b"abc");
     while h1.poll_event().is_some() {}
     assert!(!h1.has_body(r.id));
+}
+
+#[test]
+fn h2_two_unread_bodies_with_default_windows() {
+    // Each unread body holds its stream window (256 KiB) of the 1 MiB connection
+    // window; with two held, the other half still flows (it is credited back in
+    // steps of half a window).
+    let mut c = Connection::new(manual(), Instant::ZERO);
+    let mut cl = Client::new();
+    let mut app = App {
+        slow_received: 0,
+        fast_received: 0,
+        fast_ended: false,
+    };
+    cl.push(&mut c);
+    serve(&mut c, &mut app);
+    cl.pull(&mut c);
+    cl.open(SLOW, "/slow");
+    cl.open(FAST, "/fast");
+    cl.open(5, "/slow");
+    let total = 2 << 20;
+    let mut rounds = 0;
+    while !cl.ended.contains(&FAST) {
+        rounds += 1;
+        assert!(
+            rounds < 100_000,
+            "stalled at {} fast bytes",
+            app.fast_received
+        );
+        cl.send_body(SLOW, usize::MAX);
+        cl.send_body(5, usize::MAX);
+        cl.send_body(FAST, total);
+        cl.push(&mut c);
+        serve(&mut c, &mut app);
+        cl.pull(&mut c);
+    }
+    assert_eq!(app.fast_received, total);
+    assert_eq!(app.slow_received, 2 * 256 * 1024);
+    assert_eq!((cl.windows[&SLOW], cl.windows[&5]), (0, 0));
 }
