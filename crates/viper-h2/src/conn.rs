@@ -808,6 +808,13 @@ impl Connection {
     /// Credits `n` received bytes back to the stream and connection windows,
     /// writing WINDOW_UPDATE frames once half a window is pending.
     fn release(&mut self, id: u32, n: u32) {
+        self.release_stream(id, n);
+        self.release_conn(n);
+    }
+
+    /// Credits `n` received bytes back to the stream's window only (WINDOW_UPDATE once
+    /// half of `initial_window_size` is pending; nothing once the peer ended the stream).
+    fn release_stream(&mut self, id: u32, n: u32) {
         if let Some(s) = self.streams.get_mut(&id) {
             if !s.recv_closed {
                 s.release_pending = s.release_pending.saturating_add(n);
@@ -823,7 +830,6 @@ impl Connection {
                 }
             }
         }
-        self.release_conn(n);
     }
 
     fn release_conn(&mut self, n: u32) {
@@ -1065,10 +1071,9 @@ impl Connection {
 
     fn drop_stream_state(&mut self, s: &Stream) {
         self.buffered_total = self.buffered_total.saturating_sub(s.buf.len());
-        if !self.cfg.auto_release && s.unreleased > 0 {
-            // The application can no longer release these: give them back.
-            self.release_conn(s.unreleased);
-        }
+        // Manual mode: the connection window got its share of these bytes back when
+        // their `Data` event was polled (or will, for events still queued); only the
+        // stream window, which dies with the stream, waited for the application.
     }
 
     fn on_window_update(&mut self, id: u32, inc: u32) -> R {
@@ -1321,6 +1326,13 @@ impl Connection {
                     self.release(id, q.release);
                 }
             }
+            // Manual mode: the bytes leave this connection for the application, which
+            // holds them against the stream's window until `release_capacity`. The
+            // connection window is credited now, so unread bodies never stall the other
+            // streams; what the application holds stays bounded by the stream windows.
+            Event::Data { .. } if q.release > 0 && self.state != State::Closed => {
+                self.release_conn(q.release);
+            }
             _ => {}
         }
         if q.unseen_reset {
@@ -1330,7 +1342,13 @@ impl Connection {
     }
 
     /// Manual flow control (`Config::auto_release == false`): the application consumed
-    /// `n` bytes of the stream's DATA; credit them back to the peer's windows.
+    /// `n` bytes of the stream's DATA; credit them back to the peer's window for this
+    /// stream (a WINDOW_UPDATE once half of `initial_window_size` is pending).
+    ///
+    /// The connection window is not touched here: in manual mode it is credited when a
+    /// [`Event::Data`] is polled, so only the stream whose body is not read stalls.
+    /// Bytes polled and not released are bounded by the stream windows:
+    /// at most `max_concurrent_streams × initial_window_size` over the open streams.
     pub fn release_capacity(&mut self, stream_id: u32, n: u32) -> Result<(), SendError> {
         if self.state == State::Closed {
             return Err(SendError::ConnectionClosed);
@@ -1343,7 +1361,7 @@ impl Connection {
             return Err(SendError::TooMuchReleased);
         }
         s.unreleased -= n;
-        self.release(stream_id, n);
+        self.release_stream(stream_id, n);
         Ok(())
     }
 

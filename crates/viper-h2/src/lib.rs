@@ -111,9 +111,16 @@ pub struct Config {
     pub max_continuation_frames: u32,
     /// Entries per SETTINGS frame; beyond: GOAWAY ENHANCE_YOUR_CALM.
     pub max_settings_entries: u32,
-    /// When true (default) received DATA is credited back to the peer's windows as soon
-    /// as its event is polled. When false the application calls
-    /// [`Connection::release_capacity`] (backpressure).
+    /// When true (default) received DATA is credited back to the peer's stream and
+    /// connection windows as soon as its event is polled.
+    ///
+    /// When false (per-stream backpressure) the connection window is still credited
+    /// when the [`Event::Data`] is polled, but the stream window only when the
+    /// application calls [`Connection::release_capacity`]. A body nobody reads thus
+    /// closes its own stream's window and never the connection's: the bytes the
+    /// application holds unreleased are bounded by the stream windows, at most
+    /// `max_concurrent_streams × initial_window_size` (25 MiB with the defaults; lower
+    /// either for a small device), plus whatever it keeps of streams that have closed.
     pub auto_release: bool,
     /// Per-stream buffer of DATA accepted by `send_data` but not yet sent.
     pub max_send_buffer_per_stream: u32,
@@ -262,8 +269,10 @@ pub enum Event {
         stream_id: u32,
         /// The bytes (padding removed).
         data: alloc::vec::Vec<u8>,
-        /// Bytes this frame took from the flow-control windows that the application
-        /// must release (manual mode) with [`Connection::release_capacity`]; equal to
+        /// Bytes this frame took from the stream's flow-control window that the
+        /// application must release (manual mode) with
+        /// [`Connection::release_capacity`] (the connection window is credited when
+        /// this event is polled); equal to
         /// `data.len()` (padding is released automatically), except 0 for the body of
         /// an upgraded h2c request, which never used HTTP/2 windows.
         flow_controlled_len: u32,

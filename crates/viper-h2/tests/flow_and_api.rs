@@ -519,3 +519,135 @@ fn padding_is_credited_back() {
     );
     assert_eq!(c.rst(1), None);
 }
+
+/// A peer that sends only what the server's windows allow, as a real client does:
+/// windows start at the announced sizes and grow by the WINDOW_UPDATEs it reads.
+struct WindowedPeer {
+    conn_window: i64,
+    stream_windows: std::collections::HashMap<u32, i64>,
+    initial: i64,
+}
+
+impl WindowedPeer {
+    fn new(cfg: &Config) -> Self {
+        WindowedPeer {
+            conn_window: i64::from(cfg.connection_window_size),
+            stream_windows: Default::default(),
+            initial: i64::from(cfg.initial_window_size),
+        }
+    }
+
+    /// Reads the WINDOW_UPDATEs the server wrote since the last call.
+    fn absorb(&mut self, c: &mut Client) {
+        for f in c.take_frames() {
+            assert!(!f.is(kind::GOAWAY), "GOAWAY {:?}", f.code());
+            assert!(!f.is(kind::RST_STREAM), "RST_STREAM on {}", f.stream_id);
+            if f.is(kind::WINDOW_UPDATE) {
+                let inc = i64::from(u32::from_be_bytes(f.payload[..4].try_into().unwrap()));
+                if f.stream_id == 0 {
+                    self.conn_window += inc;
+                } else {
+                    *self.window(f.stream_id) += inc;
+                }
+            }
+        }
+    }
+
+    fn window(&mut self, id: u32) -> &mut i64 {
+        self.stream_windows.entry(id).or_insert(self.initial)
+    }
+
+    /// Sends up to `want` bytes on `id` in 16 KiB frames within both windows; returns
+    /// how many it could send.
+    fn send(&mut self, c: &mut Client, id: u32, want: usize, end: bool) -> usize {
+        let mut sent = 0;
+        while sent < want {
+            let room = self.conn_window.min(*self.window(id)).max(0) as usize;
+            let n = (want - sent).min(room).min(16_384);
+            if n == 0 {
+                break;
+            }
+            self.conn_window -= n as i64;
+            *self.window(id) -= n as i64;
+            sent += n;
+            c.feed(
+                &data(id, &vec![id as u8; n], end && sent == want),
+                Split::Whole,
+            );
+            self.absorb(c);
+        }
+        sent
+    }
+}
+
+#[test]
+fn manual_release_unread_bodies_do_not_stall_the_connection() {
+    // Default windows (256 KiB per stream, 1 MiB per connection): five unread bodies,
+    // each filling its stream window, hold 1.25 MiB — more than the connection window.
+    let cfg = Config {
+        auto_release: false,
+        ..Config::default()
+    };
+    let stream_win = cfg.initial_window_size as usize;
+    let mut peer = WindowedPeer::new(&cfg);
+    let mut c = Client::handshake(cfg);
+    let unread = [1u32, 3, 5, 7, 9];
+    for &id in &unread {
+        let p = c.post(id, "/slow");
+        c.feed(&p, Split::Whole);
+        peer.absorb(&mut c);
+        assert_eq!(
+            peer.send(&mut c, id, stream_win, false),
+            stream_win,
+            "stream {id} could not fill its own window"
+        );
+    }
+    for &id in &unread {
+        assert_eq!(c.body(id).len(), stream_win);
+        assert_eq!(
+            *peer.window(id),
+            0,
+            "stream {id} must stay closed until read"
+        );
+    }
+
+    // Another stream uploads 4 MiB; the application reads (releases) only this one.
+    const UPLOAD: usize = 4 << 20;
+    let p = c.post(11, "/upload");
+    c.feed(&p, Split::Whole);
+    let mut done = 0;
+    let mut released = 0usize;
+    for _ in 0..10_000 {
+        if done == UPLOAD {
+            break;
+        }
+        let n = peer.send(&mut c, 11, UPLOAD - done, true);
+        done += n;
+        let got = c.body(11).len();
+        if got > released {
+            c.conn
+                .release_capacity(11, (got - released) as u32)
+                .unwrap();
+            released = got;
+            c.pump();
+            peer.absorb(&mut c);
+        } else {
+            assert!(n > 0, "upload stalled after {done} bytes");
+        }
+    }
+    assert_eq!(done, UPLOAD, "upload incomplete");
+    assert_eq!(c.body(11).len(), UPLOAD);
+    assert!(c.events.contains(&Event::StreamEnded { stream_id: 11 }));
+
+    // The unread streams are still held to their own windows: more DATA on one of
+    // them is a stream error, not buffering.
+    c.feed(&data(1, &[1u8; 100], false), Split::Whole);
+    assert_eq!(c.rst(1), Some(ErrorCode::FLOW_CONTROL_ERROR));
+    assert_eq!(c.goaway(), None);
+    c.frames.clear();
+    // Reading one of them later reopens it.
+    c.conn.release_capacity(3, stream_win as u32).unwrap();
+    c.pump();
+    peer.absorb(&mut c);
+    assert_eq!(*peer.window(3), stream_win as i64);
+}
