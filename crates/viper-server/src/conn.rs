@@ -882,8 +882,8 @@ impl Connection {
                             data: Bytes::from(data),
                         });
                     }
-                    // Nobody will read these bytes: give their window back now, or
-                    // the connection window would shrink for good.
+                    // Nobody will read these bytes: give their stream window back now,
+                    // so the peer can finish sending a body that is being dropped.
                     _ if manual && flow_controlled_len > 0 => {
                         let _ = s.conn.release_capacity(stream_id, flow_controlled_len);
                     }
@@ -1306,9 +1306,13 @@ impl Connection {
 
     /// Manual flow control (`config.h2.auto_release == false`): the application has
     /// consumed `n` more bytes of request `id`'s body, so HTTP/2 may let the peer send
-    /// that much more on this stream and on the connection (WINDOW_UPDATE once half a
-    /// window is pending). Until then the stream's receive window stays spent: a
-    /// handler that reads slowly holds back its own stream only, never the others.
+    /// that much more on this stream (WINDOW_UPDATE once half a stream window is
+    /// pending). Until then the stream's receive window stays spent: a handler that
+    /// reads slowly holds back its own stream only, never the others. The connection
+    /// window does not wait for this: viper-h2 credits it as the bytes are handed to
+    /// this connection, so any number of unread bodies leave the other streams
+    /// flowing, and what the application holds unread is bounded by
+    /// `h2.max_concurrent_streams × h2.initial_window_size`.
     ///
     /// Releasing more than was delivered is clamped. Does nothing in automatic mode
     /// (bytes are credited back as their [`Event::Data`] is polled), on HTTP/1.1
@@ -1341,8 +1345,8 @@ impl Connection {
 
     /// The application will not read the rest of request `id`'s body (it answered
     /// without it, or gave up). On HTTP/2 in manual flow-control mode, everything
-    /// delivered and not released is credited back now, and so is whatever still
-    /// arrives, so an abandoned body never keeps the connection window shrunk; in
+    /// delivered and not released is credited back to the stream now, and so is
+    /// whatever still arrives, so the peer can finish sending an abandoned body; in
     /// either mode the remaining [`Event::Data`] of that request are no longer
     /// reported ([`Event::End`] still is). Does nothing on HTTP/1.1.
     pub fn discard_body(&mut self, id: StreamId) {

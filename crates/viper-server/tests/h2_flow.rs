@@ -1,8 +1,9 @@
 //! HTTP/2 request bodies with per-stream backpressure (`config.h2.auto_release =
 //! false` + `Connection::release_body`): a stream whose body is never consumed closes
 //! its own receive window and nothing else; another stream on the same connection
-//! uploads many windows' worth and gets its answer; an abandoned, reset or cancelled
-//! body gives its share of the connection window back.
+//! uploads many windows' worth and gets its answer, however many other bodies are
+//! unread (more than the connection window holds); an abandoned, reset or cancelled
+//! body ends cleanly and leaves the connection window open.
 
 use std::collections::HashMap;
 
@@ -265,7 +266,7 @@ fn slow_stream_does_not_block_fast_upload(config: Config, fast_total: usize, end
     assert_eq!(cl.stream_window_updates.get(&SLOW), None);
     assert!(!cl.responses.contains_key(&SLOW));
 
-    // Its share of the connection window comes back however the body ends.
+    // However the body ends, the connection window is left open.
     match end {
         SlowEnd::Discard => c.discard_body(SLOW),
         SlowEnd::PeerReset => cl.pending.extend(frame(3, 0, SLOW, &8u32.to_be_bytes())),
@@ -275,8 +276,8 @@ fn slow_stream_does_not_block_fast_upload(config: Config, fast_total: usize, end
     serve(&mut c, &mut app);
     cl.pull(&mut c);
     // The server credits the connection window back in steps of half a window, so
-    // up to half of it may still be pending: with the slow stream's bytes leaked the
-    // client's view could not exceed the other half.
+    // up to half of it may still be pending; had the slow stream's bytes been kept
+    // out of it for good, the client's view could not exceed the other half.
     assert!(
         cl.conn_window > conn_window / 2,
         "{end:?}: connection window {} of {conn_window}",
@@ -431,12 +432,11 @@ fn has_body_tells_requests_without_a_body_apart() {
     assert!(!h1.has_body(r.id));
 }
 
-#[test]
-fn h2_two_unread_bodies_with_default_windows() {
-    // Each unread body holds its stream window (256 KiB) of the 1 MiB connection
-    // window; with two held, the other half still flows (it is credited back in
-    // steps of half a window).
-    let mut c = Connection::new(manual(), Instant::ZERO);
+/// `slow` streams whose bodies are never read, each filling its stream window, then
+/// FAST uploads `total` bytes (consumed and released) and must get its answer.
+fn unread_bodies_leave_the_connection_open(config: Config, slow: u32, total: usize) {
+    let stream_window = config.h2.initial_window_size as usize;
+    let mut c = Connection::new(config, Instant::ZERO);
     let mut cl = Client::new();
     let mut app = App {
         slow_received: 0,
@@ -446,26 +446,66 @@ fn h2_two_unread_bodies_with_default_windows() {
     cl.push(&mut c);
     serve(&mut c, &mut app);
     cl.pull(&mut c);
+    // SLOW (1) and then 5, 7, 9…: every stream but FAST (3) is unread.
+    let slow_ids: Vec<u32> = core::iter::once(SLOW)
+        .chain((0..slow - 1).map(|i| 5 + 2 * i))
+        .collect();
+    // Stream ids must rise: 1, then FAST, then the others.
     cl.open(SLOW, "/slow");
     cl.open(FAST, "/fast");
-    cl.open(5, "/slow");
-    let total = 2 << 20;
+    for &id in &slow_ids[1..] {
+        cl.open(id, "/slow");
+    }
     let mut rounds = 0;
     while !cl.ended.contains(&FAST) {
         rounds += 1;
         assert!(
             rounds < 100_000,
-            "stalled at {} fast bytes",
+            "{slow} unread bodies: stalled at {} fast bytes",
             app.fast_received
         );
-        cl.send_body(SLOW, usize::MAX);
-        cl.send_body(5, usize::MAX);
+        for &id in &slow_ids {
+            cl.send_body(id, usize::MAX);
+        }
         cl.send_body(FAST, total);
         cl.push(&mut c);
         serve(&mut c, &mut app);
         cl.pull(&mut c);
     }
     assert_eq!(app.fast_received, total);
-    assert_eq!(app.slow_received, 2 * 256 * 1024);
-    assert_eq!((cl.windows[&SLOW], cl.windows[&5]), (0, 0));
+    assert_eq!(cl.responses[&FAST].1, total.to_string().as_bytes());
+    // Each unread stream got exactly its own window, and its window stays shut: the
+    // bytes the application holds are bounded by the stream windows.
+    assert_eq!(app.slow_received, slow_ids.len() * stream_window);
+    for &id in &slow_ids {
+        assert_eq!(cl.sent[&id], stream_window, "stream {id}");
+        assert_eq!(cl.windows[&id], 0, "stream {id}");
+        assert_eq!(cl.stream_window_updates.get(&id), None, "stream {id}");
+    }
+}
+
+#[test]
+fn h2_two_unread_bodies_with_default_windows() {
+    unread_bodies_leave_the_connection_open(manual(), 2, 2 << 20);
+}
+
+#[test]
+fn h2_many_unread_bodies_with_default_windows() {
+    // Three unread 256 KiB bodies used to stall the 1 MiB connection window (viper-h2
+    // credited it only with the stream's release). Six hold 1.5 MiB, more than the
+    // whole connection window, and the upload still goes through.
+    for slow in [3, 4, 6] {
+        unread_bodies_leave_the_connection_open(manual(), slow, 2 << 20);
+    }
+}
+
+#[test]
+fn h2_unread_bodies_up_to_the_stream_limit() {
+    // Small windows, every stream the peer may open but one left unread: 15 × 64 KiB
+    // held against a 128 KiB connection window.
+    let mut config = manual();
+    config.h2.initial_window_size = 64 * 1024;
+    config.h2.connection_window_size = 128 * 1024;
+    config.h2.max_concurrent_streams = 16;
+    unread_bodies_leave_the_connection_open(config, 15, 1 << 20);
 }
