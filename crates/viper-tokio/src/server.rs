@@ -29,7 +29,9 @@ pub struct ServerConfig {
     /// request bodies are always credited back to the client's flow-control windows
     /// as handlers take them (per-stream backpressure), so a handler's unread body
     /// holds at most `core.h2.initial_window_size` (256 KiB) in memory, and all of a
-    /// connection's together at most `core.h2.connection_window_size` (1 MiB).
+    /// connection's together at most `core.h2.max_concurrent_streams ×
+    /// core.h2.initial_window_size` (25 MiB with the defaults; lower either for many
+    /// connections with slow-reading handlers, or on small devices).
     pub core: viper_server::Config,
     /// Connections served at once; one more gets a fast `503` with `Retry-After` and
     /// is closed. Default 10 000.
