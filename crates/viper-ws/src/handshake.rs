@@ -50,7 +50,8 @@ pub enum HandshakeError {
     UnsupportedVersion,
     /// `Sec-WebSocket-Key` missing, repeated, or not 16 bytes in base64. (400)
     InvalidKey,
-    /// A header appears too often or is too long. (400)
+    /// More subprotocols offered, or a longer `Sec-WebSocket-Extensions`,
+    /// than [`HandshakeLimits`] allows. (400)
     TooManyHeaders,
     /// Client side: the status was not 101.
     UnexpectedStatus(u16),
@@ -62,9 +63,32 @@ pub enum HandshakeError {
     InvalidExtension,
 }
 
-/// Limits on the handshake headers (all bounded; defaults are generous).
-const MAX_PROTOCOLS: usize = 32;
-const MAX_EXTENSION_HEADER: usize = 4096;
+/// Limits on what a server handshake reads from the request headers.
+///
+/// [`accept`] uses [`HandshakeLimits::default`]; [`accept_with_limits`] takes
+/// these explicitly. A request over either limit is refused with
+/// [`HandshakeError::TooManyHeaders`] (400 Bad Request) as soon as the header
+/// that crosses it is seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandshakeLimits {
+    /// Most subprotocol tokens offered in `Sec-WebSocket-Protocol`, counted
+    /// over all such headers (empty list elements are not counted). One more
+    /// → 400. Default 32.
+    pub max_protocols: usize,
+    /// Longest `Sec-WebSocket-Extensions` value in bytes, repeated headers
+    /// counted joined with one `,` between them (as HTTP combines them),
+    /// whitespace included. One byte more → 400. Default 4096.
+    pub max_extensions_len: usize,
+}
+
+impl Default for HandshakeLimits {
+    fn default() -> Self {
+        HandshakeLimits {
+            max_protocols: 32,
+            max_extensions_len: 4096,
+        }
+    }
+}
 
 /// Server-side handshake settings.
 #[derive(Clone, Debug, Default)]
@@ -187,11 +211,37 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
 /// `version` is the HTTP version as `(major, minor)`. `headers` yields
 /// `(name, value)` pairs as they appeared; repeated headers are combined as
 /// HTTP allows.
+///
+/// The request headers are read within [`HandshakeLimits::default`]; use
+/// [`accept_with_limits`] to choose other limits.
 pub fn accept<'h, I>(
     method: &[u8],
     version: (u8, u8),
     headers: I,
     config: &ServerConfig,
+) -> Result<Accept, Reject>
+where
+    I: IntoIterator<Item = (&'h [u8], &'h [u8])>,
+{
+    accept_with_limits(
+        method,
+        version,
+        headers,
+        config,
+        &HandshakeLimits::default(),
+    )
+}
+
+/// [`accept`] with explicit limits on the request headers: a request that
+/// offers more than `limits.max_protocols` subprotocols or a
+/// `Sec-WebSocket-Extensions` longer than `limits.max_extensions_len` bytes
+/// is refused with 400 ([`HandshakeError::TooManyHeaders`]).
+pub fn accept_with_limits<'h, I>(
+    method: &[u8],
+    version: (u8, u8),
+    headers: I,
+    config: &ServerConfig,
+    limits: &HandshakeLimits,
 ) -> Result<Accept, Reject>
 where
     I: IntoIterator<Item = (&'h [u8], &'h [u8])>,
@@ -210,6 +260,7 @@ where
     let mut key_count = 0u32;
     let mut offered: Vec<&[u8]> = Vec::new();
     let mut extensions = String::new();
+    let mut extensions_len = 0usize;
     for (name, value) in headers {
         if name.eq_ignore_ascii_case(b"host") {
             host = true;
@@ -228,16 +279,22 @@ where
             for p in value.split(|b| *b == b',') {
                 let p = trim(p);
                 if !p.is_empty() {
-                    if offered.len() >= MAX_PROTOCOLS {
+                    if offered.len() >= limits.max_protocols {
                         return Err(Reject::new(HandshakeError::TooManyHeaders));
                     }
                     offered.push(p);
                 }
             }
         } else if name.eq_ignore_ascii_case(b"sec-websocket-extensions") {
-            if extensions.len() + value.len() > MAX_EXTENSION_HEADER {
+            // Counted as the combined value: previous values, one ',' between.
+            // Saturating: a header iterator may repeat one large slice many times.
+            let joined = extensions_len
+                .saturating_add(usize::from(extensions_len > 0))
+                .saturating_add(value.len());
+            if joined > limits.max_extensions_len {
                 return Err(Reject::new(HandshakeError::TooManyHeaders));
             }
+            extensions_len = joined;
             if let Ok(v) = core::str::from_utf8(value) {
                 if !extensions.is_empty() {
                     extensions.push(',');

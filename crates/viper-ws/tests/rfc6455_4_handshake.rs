@@ -2,7 +2,10 @@
 mod common;
 
 use viper_ws::deflate::DeflateConfig;
-use viper_ws::handshake::{accept, accept_key, ClientHandshake, HandshakeError, ServerConfig};
+use viper_ws::handshake::{
+    accept, accept_key, accept_with_limits, ClientHandshake, HandshakeError, HandshakeLimits,
+    ServerConfig,
+};
 
 fn hdrs<'a>(h: &'a [(&'a str, &'a str)]) -> Vec<(&'a [u8], &'a [u8])> {
     h.iter()
@@ -227,4 +230,164 @@ fn accept_into_websocket_processes_bytes_after_the_head() {
     assert_eq!(ws.poll_event(), Some(viper_ws::Event::Text("early".into())));
     assert_eq!(ws.poll_event(), Some(viper_ws::Event::Ping(b"p".to_vec())));
     assert_eq!(common::out(&mut ws), common::sframe(0x8a, b"p"));
+}
+
+/// `count` subprotocol tokens `p0, p1, …`, split over two headers.
+fn protocol_offer(count: usize) -> (String, String) {
+    let tokens: Vec<String> = (0..count).map(|i| format!("p{i}")).collect();
+    let half = count / 2;
+    (tokens[..half].join(", "), tokens[half..].join(","))
+}
+
+fn sample_with(extra: &[(&str, &str)]) -> Vec<(&'static [u8], &'static [u8])> {
+    let mut h: Vec<(&[u8], &[u8])> = hdrs(SAMPLE)
+        .into_iter()
+        .filter(|(n, _)| *n != b"Sec-WebSocket-Protocol")
+        .collect();
+    for (n, v) in extra {
+        let n: &'static str = String::leak(n.to_string());
+        let v: &'static str = String::leak(v.to_string());
+        h.push((n.as_bytes(), v.as_bytes()));
+    }
+    h
+}
+
+const BAD_REQUEST: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+
+fn expect_too_many(r: Result<viper_ws::handshake::Accept, viper_ws::handshake::Reject>) {
+    let r = r.unwrap_err();
+    assert_eq!((r.status, r.error), (400, HandshakeError::TooManyHeaders));
+    let mut out = Vec::new();
+    r.write_response(&mut out);
+    assert_eq!(out, BAD_REQUEST);
+}
+
+#[test]
+fn limits_default_to_32_protocols_and_4096_extension_bytes() {
+    assert_eq!(
+        HandshakeLimits::default(),
+        HandshakeLimits {
+            max_protocols: 32,
+            max_extensions_len: 4096,
+        }
+    );
+}
+
+#[test]
+fn limit_max_protocols_is_400_when_exceeded_and_can_be_raised() {
+    // The server speaks only the last token offered, so a success shows that
+    // every offered token was read.
+    let cfg_for = |n: usize| ServerConfig {
+        protocols: vec![format!("p{}", n - 1)],
+        deflate: None,
+    };
+    for (limit, at_limit) in [(None, 32), (Some(1), 1), (Some(33), 33), (Some(200), 200)] {
+        let limits = HandshakeLimits {
+            max_protocols: at_limit,
+            ..HandshakeLimits::default()
+        };
+        let run = |count: usize| {
+            let (a, b) = protocol_offer(count);
+            let h = sample_with(&[
+                ("Sec-WebSocket-Protocol", &a),
+                ("Sec-WebSocket-Protocol", &b),
+            ]);
+            match limit {
+                None => accept(b"GET", (1, 1), h, &cfg_for(count)),
+                Some(_) => accept_with_limits(b"GET", (1, 1), h, &cfg_for(count), &limits),
+            }
+        };
+        let ok = run(at_limit).unwrap();
+        assert_eq!(
+            ok.negotiated.protocol,
+            Some(format!("p{}", at_limit - 1)),
+            "limit {at_limit}"
+        );
+        expect_too_many(run(at_limit + 1));
+    }
+    // Raised above the default, 33 (refused by `accept`) is accepted.
+    let (a, b) = protocol_offer(33);
+    let h = sample_with(&[
+        ("Sec-WebSocket-Protocol", &a),
+        ("Sec-WebSocket-Protocol", &b),
+    ]);
+    expect_too_many(accept(b"GET", (1, 1), h.clone(), &cfg_for(33)));
+    let raised = HandshakeLimits {
+        max_protocols: 64,
+        ..HandshakeLimits::default()
+    };
+    assert!(accept_with_limits(b"GET", (1, 1), h, &cfg_for(33), &raised).is_ok());
+    // Empty list elements are not counted.
+    let mut list = vec![String::new(); 100];
+    list.push("p0".into());
+    let h = sample_with(&[("Sec-WebSocket-Protocol", &list.join(","))]);
+    let one = HandshakeLimits {
+        max_protocols: 1,
+        ..HandshakeLimits::default()
+    };
+    let ok = accept_with_limits(b"GET", (1, 1), h, &cfg_for(1), &one).unwrap();
+    assert_eq!(ok.negotiated.protocol.as_deref(), Some("p0"));
+}
+
+/// A `Sec-WebSocket-Extensions` value of exactly `len` bytes offering
+/// permessage-deflate after an unknown, padded extension.
+fn extensions_of_len(len: usize) -> String {
+    let head = "x-pad; v=";
+    let tail = ", permessage-deflate";
+    assert!(len > head.len() + tail.len());
+    let v = format!("{head}{}{tail}", "a".repeat(len - head.len() - tail.len()));
+    assert_eq!(v.len(), len);
+    v
+}
+
+#[test]
+fn limit_max_extensions_len_is_400_when_exceeded_and_can_be_raised() {
+    let cfg = ServerConfig {
+        deflate: Some(DeflateConfig::default()),
+        ..Default::default()
+    };
+    for (explicit, limit) in [(false, 4096), (true, 64), (true, 4097), (true, 20_000)] {
+        let limits = HandshakeLimits {
+            max_extensions_len: limit,
+            ..HandshakeLimits::default()
+        };
+        let run = |h: Vec<(&'static [u8], &'static [u8])>| {
+            if explicit {
+                accept_with_limits(b"GET", (1, 1), h, &cfg, &limits)
+            } else {
+                accept(b"GET", (1, 1), h, &cfg)
+            }
+        };
+        // One header of exactly the limit: accepted, and its offer (at the
+        // end) negotiated.
+        let ok = run(sample_with(&[(
+            "Sec-WebSocket-Extensions",
+            &extensions_of_len(limit),
+        )]))
+        .unwrap();
+        assert!(ok.negotiated.deflate.is_some(), "limit {limit}");
+        expect_too_many(run(sample_with(&[(
+            "Sec-WebSocket-Extensions",
+            &extensions_of_len(limit + 1),
+        )])));
+        // Two headers count joined by one ',': 30 + 1 + (limit - 31) fits.
+        let first = "x-a; v=".to_string() + &"b".repeat(23);
+        let two = |second: usize| {
+            run(sample_with(&[
+                ("Sec-WebSocket-Extensions", &first),
+                ("Sec-WebSocket-Extensions", &extensions_of_len(second)),
+            ]))
+        };
+        assert!(two(limit - 31).unwrap().negotiated.deflate.is_some());
+        expect_too_many(two(limit - 30));
+    }
+    // 4097 bytes: refused by default, accepted with a raised limit.
+    let h = sample_with(&[("Sec-WebSocket-Extensions", &extensions_of_len(4097))]);
+    expect_too_many(accept(b"GET", (1, 1), h.clone(), &cfg));
+    let raised = HandshakeLimits {
+        max_extensions_len: 8192,
+        ..HandshakeLimits::default()
+    };
+    let ok = accept_with_limits(b"GET", (1, 1), h, &cfg, &raised).unwrap();
+    assert!(ok.negotiated.deflate.is_some());
 }

@@ -3,7 +3,9 @@
 //! header lists (lines "name:value" separated by '\n').
 use libfuzzer_sys::fuzz_target;
 use viper_ws::deflate::DeflateConfig;
-use viper_ws::handshake::{accept, ClientHandshake, ServerConfig};
+use viper_ws::handshake::{
+    accept, accept_with_limits, ClientHandshake, HandshakeLimits, ServerConfig,
+};
 
 fuzz_target!(|data: &[u8]| {
     let headers: Vec<(&[u8], &[u8])> = data
@@ -20,7 +22,23 @@ fuzz_target!(|data: &[u8]| {
             ..DeflateConfig::default()
         }),
     };
-    match accept(b"GET", (1, 1), headers.iter().copied(), &cfg) {
+    // Limits no larger than the defaults, chosen by the input: what they
+    // accept, the defaults accept the same way.
+    let small = HandshakeLimits {
+        max_protocols: usize::from(data.first().copied().unwrap_or(0) % 33),
+        max_extensions_len: usize::from(data.get(1).copied().unwrap_or(0)) * 16,
+    };
+    let limited = accept_with_limits(b"GET", (1, 1), headers.iter().copied(), &cfg, &small);
+    let full = accept(b"GET", (1, 1), headers.iter().copied(), &cfg);
+    if let Ok(l) = &limited {
+        let f = full.as_ref().expect("accepted within smaller limits");
+        assert_eq!(l.negotiated, f.negotiated);
+        assert_eq!(l.headers, f.headers);
+    }
+    if let Err(r) = &limited {
+        assert!(r.status == 400 || r.status == 426);
+    }
+    match full {
         Ok(a) => {
             let mut out = Vec::new();
             a.write_response(&mut out);
