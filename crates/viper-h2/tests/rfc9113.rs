@@ -1356,6 +1356,46 @@ mod s8_http_semantics {
         ]);
     }
     #[test]
+    fn s8_4_server_push_is_never_used_even_when_enabled() {
+        // The client allows push (SETTINGS_ENABLE_PUSH = 1, also the default): the
+        // value is accepted and reported, our SETTINGS do not mention it, and the
+        // responses go out without a PUSH_PROMISE or any server-initiated stream.
+        for enable in [1, 0] {
+            let mut c = Client::new(Config::default());
+            let mut b = PREFACE.to_vec();
+            b.extend(settings(&[(setting::ENABLE_PUSH, enable)]));
+            b.extend(settings_ack());
+            c.feed(&b, Split::Bytes);
+            let ours = c
+                .frames
+                .iter()
+                .find(|f| f.is(kind::SETTINGS) && f.flags == 0);
+            let ours = ours.expect("server SETTINGS");
+            assert!(ours
+                .payload
+                .chunks(6)
+                .all(|e| u16::from_be_bytes([e[0], e[1]]) != setting::ENABLE_PUSH));
+            assert!(c
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::RemoteSettings(p) if p.enable_push == (enable == 1))));
+            for id in [1, 3] {
+                let g = c.get(id, "/");
+                c.feed(&g, Split::Whole);
+                c.conn.send_response(id, 200, &[], false).unwrap();
+                c.conn.send_data(id, b"hi", true).unwrap();
+            }
+            c.pump();
+            assert_eq!(c.goaway(), None);
+            assert_eq!(c.response_body(3), b"hi");
+            assert!(!c.frames.iter().any(|f| f.is(kind::PUSH_PROMISE)));
+            assert!(c
+                .frames
+                .iter()
+                .all(|f| f.stream_id % 2 == 1 || f.stream_id == 0));
+        }
+    }
+    #[test]
     fn s8_4_push_promise_from_client() {
         conn_error(
             &|c| {
