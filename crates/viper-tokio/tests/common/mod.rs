@@ -56,11 +56,16 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// Graceful shutdown; waits (bounded) until `serve` returned.
-    pub fn shutdown(&mut self) {
+    /// Triggers the graceful shutdown without waiting for it (see [`Self::shutdown`]).
+    pub fn begin_shutdown(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
+    }
+
+    /// Graceful shutdown; waits (bounded) until `serve` returned.
+    pub fn shutdown(&mut self) {
+        self.begin_shutdown();
         if let Some(d) = self.done.take() {
             d.recv_timeout(Duration::from_secs(15))
                 .expect("serve returned after shutdown");
