@@ -11,6 +11,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
+use tokio::task::{AbortHandle, JoinSet};
 use viper_router::{Match, Method, Value};
 use viper_server::{
     Admission, Body, Connection, Error as CoreError, Event, Instant, Stats, StreamId, Version,
@@ -149,7 +150,8 @@ impl Clock {
 /// Serves `app` on `listener` until `shutdown` completes, then shuts down gracefully:
 /// stop accepting, GOAWAY on HTTP/2, close idle HTTP/1.1 connections and WebSockets
 /// (1001), end SSE streams, and let in-flight requests finish within
-/// `shutdown_deadline`.
+/// `shutdown_deadline`. What is still running at the deadline is cut off before `serve`
+/// returns: its connections are closed and their request handlers aborted.
 pub async fn serve<S: Send + Sync + 'static>(
     listener: TcpListener,
     app: App<S>,
@@ -164,6 +166,7 @@ pub async fn serve<S: Send + Sync + 'static>(
     let (sd_tx, sd_rx) = watch::channel(false);
     let admission = Arc::new(Mutex::new(Admission::new(config.max_connections)));
     let clock = Clock(tokio::time::Instant::now());
+    let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -191,7 +194,9 @@ pub async fn serve<S: Send + Sync + 'static>(
                 let sd = sd_rx.clone();
                 // Spawned as is: wrapping it in another async block would store the
                 // connection twice.
-                tokio::spawn(ctx.run(sd, guard));
+                conns.spawn(ctx.run(sd, guard));
+                // Reap finished connections so the set holds only live ones.
+                while conns.try_join_next().is_some() {}
             }
         }
     }
@@ -201,6 +206,10 @@ pub async fn serve<S: Send + Sync + 'static>(
     while stats.active() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // Past the deadline: cut off what is left. Aborting a connection drops it (closing
+    // its socket and releasing its slot) and aborts its running request handlers.
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
     Ok(())
 }
 
@@ -344,7 +353,32 @@ struct ConnTask<S> {
     /// Answers from handler tasks; created when a handler first has to wait (most
     /// answer inline, and an idle connection then holds no channel).
     cmd: Option<(mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>)>,
+    /// Request handlers still running as their own tasks: when the connection ends
+    /// (peer gone, or cut off at the shutdown deadline) their answers can no longer
+    /// be delivered, so they are aborted with it.
+    handlers: HandlerTasks,
     eof: bool,
+}
+
+/// Abort handles of a connection's request-handler tasks, aborted on drop.
+#[derive(Default)]
+struct HandlerTasks(Vec<AbortHandle>);
+
+impl HandlerTasks {
+    fn push(&mut self, h: AbortHandle) {
+        if self.0.len() >= 8 {
+            self.0.retain(|h| !h.is_finished());
+        }
+        self.0.push(h);
+    }
+}
+
+impl Drop for HandlerTasks {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
 }
 
 fn param_of(v: Value<'_>) -> Param {
@@ -378,6 +412,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             sources: Vec::new(),
             rr: 0,
             cmd: None,
+            handlers: HandlerTasks::default(),
             eof: false,
         }
     }
@@ -664,10 +699,11 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                     Poll::Ready(resp) => self.on_cmd(Cmd::Respond(id, Box::new(resp))),
                     Poll::Pending => {
                         let cmd_tx = self.cmd.get_or_insert_with(|| mpsc::channel(64)).0.clone();
-                        tokio::spawn(async move {
+                        let task = tokio::spawn(async move {
                             let resp = fut.await;
                             let _ = cmd_tx.send(Cmd::Respond(id, Box::new(resp))).await;
                         });
+                        self.handlers.push(task.abort_handle());
                     }
                 }
             }

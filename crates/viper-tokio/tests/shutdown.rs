@@ -2,8 +2,8 @@
 //! server (the `shutdown` future given to `viper_tokio::serve`): an HTTP/1.1 response
 //! and an HTTP/2 stream in flight both complete with their full bodies, the HTTP/2
 //! client sees GOAWAY, the idle connections are closed, new connections are refused,
-//! and a handler that outlives `shutdown_deadline` does not keep `serve` from
-//! returning.
+//! and a handler that outlives `shutdown_deadline` is cut off there: its connection
+//! closed and the handler aborted before `serve` returns.
 
 mod common;
 
@@ -31,6 +31,8 @@ struct Probe {
     started: AtomicUsize,
     /// Handlers that have produced their response.
     finished: AtomicUsize,
+    /// `/stuck` handlers dropped before they finished (cut off).
+    aborted: AtomicUsize,
     /// Set (and notified) by the test once it has triggered the shutdown.
     triggered: AtomicBool,
     go: Notify,
@@ -58,8 +60,19 @@ async fn slow(_r: Request, p: Arc<Probe>) -> Response {
 
 /// Outlives any shutdown deadline used here (and the 15 s the harness waits).
 async fn stuck(_r: Request, p: Arc<Probe>) -> Response {
+    /// Counts the handler as aborted if it is dropped before it finished.
+    struct Cut(Arc<Probe>, bool);
+    impl Drop for Cut {
+        fn drop(&mut self) {
+            if !self.1 {
+                self.0.aborted.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
     p.started.fetch_add(1, Ordering::SeqCst);
+    let mut cut = Cut(p.clone(), false);
     tokio::time::sleep(Duration::from_secs(60)).await;
+    cut.1 = true;
     p.finished.fetch_add(1, Ordering::SeqCst);
     Response::text("too late")
 }
@@ -313,26 +326,28 @@ fn handler_outliving_the_shutdown_deadline_does_not_hold_serve() {
     });
 
     // serve returns within the harness's 15 s bound although both handlers sleep
-    // 60 s: the deadline cut them off.
+    // 60 s: at the deadline it cut off both connections and aborted their handlers,
+    // while the runtime (held by the harness until `drop(s)`) is still running.
     s.shutdown();
     assert_eq!(probe.finished.load(Ordering::SeqCst), 0);
     assert!(
         refused(addr),
         "a new connection was accepted after shutdown"
     );
-
-    // Ending the runtime after serve returned (as `viper_tokio::run` does) closes
-    // both connections without a response.
-    drop(s);
     let (status, body1, _, eof1) = h1_response_then_eof(&mut h1);
-    assert!(eof1, "h1 connection left open");
+    assert!(eof1, "h1 connection left open after the deadline");
     assert!(
         status.is_empty() && body1.is_empty(),
         "h1 got a response: {status}"
     );
     let seen = h2_until_closed(&mut h2);
-    assert!(seen.eof);
+    assert!(seen.eof, "h2 connection left open after the deadline");
     assert!(seen.headers.is_empty() && seen.data.is_empty(), "{seen:?}");
     assert!(!seen.goaways.is_empty(), "no GOAWAY: {seen:?}");
+    wait_until("both /stuck handlers to be aborted", || {
+        probe.aborted.load(Ordering::SeqCst) == 2
+    });
+    assert_eq!(s.stats.active(), 0);
+    drop(s);
     assert_eq!(probe.finished.load(Ordering::SeqCst), 0);
 }
