@@ -37,8 +37,9 @@ pub fn table() -> Vec<Route> {
         .collect()
 }
 
-/// `{name:type}` → matchit syntax (`{name}`, `{*name}` for `path`).
-pub fn to_matchit(pattern: &str) -> String {
+/// Rewrites each `{name:type}` segment of `pattern` (type `str` when absent) with
+/// `param(name, type)`, keeping static segments as they are.
+fn map_params(pattern: &str, param: impl Fn(&str, &str) -> String) -> String {
     let mut out = String::new();
     for (i, seg) in pattern.split('/').enumerate() {
         if i > 0 {
@@ -47,11 +48,7 @@ pub fn to_matchit(pattern: &str) -> String {
         match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             Some(inner) => {
                 let (name, ty) = inner.split_once(':').unwrap_or((inner, "str"));
-                if ty == "path" {
-                    out.push_str(&format!("{{*{name}}}"));
-                } else {
-                    out.push_str(&format!("{{{name}}}"));
-                }
+                out.push_str(&param(name, ty));
             }
             None => out.push_str(seg),
         }
@@ -59,28 +56,29 @@ pub fn to_matchit(pattern: &str) -> String {
     out
 }
 
+/// `{name:type}` → matchit syntax (`{name}`, `{*name}` for `path`).
+pub fn to_matchit(pattern: &str) -> String {
+    map_params(pattern, |name, ty| {
+        if ty == "path" {
+            format!("{{*{name}}}")
+        } else {
+            format!("{{{name}}}")
+        }
+    })
+}
+
 /// A request path that reaches `pattern`.
 pub fn example(pattern: &str) -> String {
-    let mut out = String::new();
-    for (i, seg) in pattern.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
+    map_params(pattern, |name, ty| {
+        match (name, ty) {
+            (_, "int") => "1347",
+            (_, "path") => "src/lib/mod.rs",
+            ("owner", _) => "rust-lang",
+            ("repo", _) => "rust",
+            _ => "octo-cat",
         }
-        match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(inner) => {
-                let (name, ty) = inner.split_once(':').unwrap_or((inner, "str"));
-                match (name, ty) {
-                    (_, "int") => out.push_str("1347"),
-                    (_, "path") => out.push_str("src/lib/mod.rs"),
-                    ("owner", _) => out.push_str("rust-lang"),
-                    ("repo", _) => out.push_str("rust"),
-                    _ => out.push_str("octo-cat"),
-                }
-            }
-            None => out.push_str(seg),
-        }
-    }
-    out
+        .to_string()
+    })
 }
 
 /// Paths no route matches (each one fails after some descent into the tree).

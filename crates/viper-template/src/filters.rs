@@ -833,17 +833,8 @@ pub(crate) fn test(r: &mut Renderer<'_, '_>, t: Test, v: &Value, args: &[Value])
             rem.py_eq(&Value::from(1))
         }
         Test::DivisibleBy => arith(v, &args[0])?,
-        Test::Iterable => matches!(
-            v.0,
-            Repr::Str(_)
-                | Repr::Safe(_)
-                | Repr::List(_)
-                | Repr::Tuple(_)
-                | Repr::Map(_)
-                | Repr::Undefined
-                | Repr::UndefinedNamed(_)
-        ),
-        Test::Sequence => matches!(
+        // Jinja2 answers both the same way for every value we have.
+        Test::Iterable | Test::Sequence => matches!(
             v.0,
             Repr::Str(_)
                 | Repr::Safe(_)

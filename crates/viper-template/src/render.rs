@@ -691,22 +691,22 @@ impl<'a, 'w> Renderer<'a, 'w> {
     // The helpers below are split out of `eval_inner`, which recurses, to keep its stack
     // frame small.
 
-    #[inline(never)]
-    fn eval_list(&mut self, items: &[Expr]) -> R<Value> {
+    fn eval_items(&mut self, items: &[Expr]) -> R<Vec<Value>> {
         let mut v = Vec::with_capacity(items.len());
         for i in items {
             v.push(self.eval(i)?);
         }
-        Ok(Value::from_vec(v))
+        Ok(v)
+    }
+
+    #[inline(never)]
+    fn eval_list(&mut self, items: &[Expr]) -> R<Value> {
+        Ok(Value::from_vec(self.eval_items(items)?))
     }
 
     #[inline(never)]
     fn eval_tuple(&mut self, items: &[Expr]) -> R<Value> {
-        let mut v = Vec::with_capacity(items.len());
-        for i in items {
-            v.push(self.eval(i)?);
-        }
-        Ok(Value::tuple(v))
+        Ok(Value::tuple(self.eval_items(items)?))
     }
 
     #[inline(never)]

@@ -2,6 +2,20 @@
 
 use alloc::vec::Vec;
 
+/// The masking key rotated so that its first byte applies at payload byte
+/// `offset`, and that key laid out twice in memory order (whatever the
+/// endianness) for masking eight bytes at a time.
+fn phased_key(key: [u8; 4], offset: usize) -> ([u8; 4], u64) {
+    let mut k = [0u8; 4];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = key[(offset + i) % 4];
+    }
+    let mut w = [0u8; 8];
+    w[..4].copy_from_slice(&k);
+    w[4..].copy_from_slice(&k);
+    (k, u64::from_ne_bytes(w))
+}
+
 /// XORs `data` with the 4-byte masking `key`, where `data[0]` is at byte
 /// `offset` of the frame payload (so a payload can be unmasked in pieces as it
 /// arrives).
@@ -10,16 +24,7 @@ use alloc::vec::Vec;
 /// the key rotated to the right phase; only the unaligned head and the tail
 /// are handled byte by byte.
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
-    let phase = offset % 4;
-    let mut k = [0u8; 4];
-    for (i, b) in k.iter_mut().enumerate() {
-        *b = key[(phase + i) % 4];
-    }
-    // The key laid out twice in memory order, whatever the endianness.
-    let mut w = [0u8; 8];
-    w[..4].copy_from_slice(&k);
-    w[4..].copy_from_slice(&k);
-    let k64 = u64::from_ne_bytes(w);
+    let (k, k64) = phased_key(key, offset);
     let mut chunks = data.chunks_exact_mut(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
@@ -46,14 +51,7 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
 /// and 1.27 µs; safe forms without the zero-fill (a byte iterator, 8-byte
 /// `extend_from_slice`) were 3–20× slower than copy-then-mask.
 pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize) {
-    let mut k = [0u8; 4];
-    for (i, b) in k.iter_mut().enumerate() {
-        *b = key[(offset + i) % 4];
-    }
-    let mut w = [0u8; 8];
-    w[..4].copy_from_slice(&k);
-    w[4..].copy_from_slice(&k);
-    let k64 = u64::from_ne_bytes(w);
+    let (k, k64) = phased_key(key, offset);
     out.reserve(src.len());
     let start = out.len();
     let dst = &mut out.spare_capacity_mut()[..src.len()];
