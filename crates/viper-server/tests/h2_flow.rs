@@ -190,10 +190,22 @@ enum SlowEnd {
     AppReset,
 }
 
+#[derive(Default)]
 struct App {
     slow_received: usize,
     fast_received: usize,
     fast_ended: bool,
+}
+
+/// A server connection with `config`, its client's preface and SETTINGS exchanged.
+fn start(config: Config) -> (Connection, Client, App) {
+    let mut c = Connection::new(config, Instant::ZERO);
+    let mut cl = Client::new();
+    let mut app = App::default();
+    cl.push(&mut c);
+    serve(&mut c, &mut app);
+    cl.pull(&mut c);
+    (c, cl, app)
 }
 
 /// Polls events the way an application would that never reads the slow body and
@@ -227,16 +239,7 @@ fn serve(c: &mut Connection, app: &mut App) {
 fn slow_stream_does_not_block_fast_upload(config: Config, fast_total: usize, end: SlowEnd) {
     let stream_window = config.h2.initial_window_size as usize;
     let conn_window = i64::from(config.h2.connection_window_size);
-    let mut c = Connection::new(config, Instant::ZERO);
-    let mut cl = Client::new();
-    let mut app = App {
-        slow_received: 0,
-        fast_received: 0,
-        fast_ended: false,
-    };
-    cl.push(&mut c);
-    serve(&mut c, &mut app);
-    cl.pull(&mut c);
+    let (mut c, mut cl, mut app) = start(config);
     cl.open(SLOW, "/slow");
     cl.open(FAST, "/fast");
     // The slow stream is always served first: it takes all the window it can get.
@@ -336,16 +339,7 @@ fn h2_unread_body_small_windows_each_ending() {
 fn h2_release_body_is_what_reopens_the_window() {
     let mut config = manual();
     config.h2.initial_window_size = 64 * 1024;
-    let mut c = Connection::new(config, Instant::ZERO);
-    let mut cl = Client::new();
-    let mut app = App {
-        slow_received: 0,
-        fast_received: 0,
-        fast_ended: false,
-    };
-    cl.push(&mut c);
-    serve(&mut c, &mut app);
-    cl.pull(&mut c);
+    let (mut c, mut cl, mut app) = start(config);
     cl.open(SLOW, "/slow");
     // Fill the stream window; nothing is released, so nothing reopens it.
     for _ in 0..4 {
@@ -436,16 +430,7 @@ fn has_body_tells_requests_without_a_body_apart() {
 /// FAST uploads `total` bytes (consumed and released) and must get its answer.
 fn unread_bodies_leave_the_connection_open(config: Config, slow: u32, total: usize) {
     let stream_window = config.h2.initial_window_size as usize;
-    let mut c = Connection::new(config, Instant::ZERO);
-    let mut cl = Client::new();
-    let mut app = App {
-        slow_received: 0,
-        fast_received: 0,
-        fast_ended: false,
-    };
-    cl.push(&mut c);
-    serve(&mut c, &mut app);
-    cl.pull(&mut c);
+    let (mut c, mut cl, mut app) = start(config);
     // SLOW (1) and then 5, 7, 9…: every stream but FAST (3) is unread.
     let slow_ids: Vec<u32> = core::iter::once(SLOW)
         .chain((0..slow - 1).map(|i| 5 + 2 * i))
