@@ -95,13 +95,7 @@ fn stream_and_connection_windows_reopen_in_either_order() {
                 100_000,
                 "{stream_first} {split:?}"
             );
-            assert!(c
-                .frames
-                .iter()
-                .rev()
-                .find(|f| f.is(kind::DATA))
-                .unwrap()
-                .end_stream());
+            assert!(c.last_data_ends_stream());
         }
     }
 }

@@ -1052,13 +1052,7 @@ mod s6_9_window_update {
             assert!(!d[0].end_stream());
             c.feed(&window_update(1, 8), split);
             assert_eq!(c.response_body(1), b"hello h2\n");
-            assert!(c
-                .frames
-                .iter()
-                .rev()
-                .find(|f| f.is(kind::DATA))
-                .unwrap()
-                .end_stream());
+            assert!(c.last_data_ends_stream());
         }
     }
     /// h2spec 6.9.2/2: window 3, 3 octets sent, INITIAL_WINDOW_SIZE 2 makes it -1, a

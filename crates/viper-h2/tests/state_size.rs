@@ -2,11 +2,9 @@
 //! size of `Connection` and of one stream, and the heap a connection holds when idle,
 //! per open stream, and after many requests (it must return to its idle figure).
 //!
-//! Heap use is counted by a global allocator that keeps a per-thread balance, so the
+//! Heap use is counted by `viper_test_alloc::Counting`, which keeps a per-thread balance, so the
 //! test harness's other threads do not disturb the figures. One test per binary.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::mem::size_of;
 
 mod common;
@@ -14,44 +12,10 @@ use common::*;
 use viper_core::Instant;
 use viper_h2::frame::PREFACE;
 use viper_h2::{Config, Connection, STREAM_STATE_SIZE};
-
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn add(n: isize) {
-    // `try_with`: the thread-local may already be gone while a thread exits.
-    let _ = LIVE.try_with(|c| c.set(c.get() + n));
-}
-
-// SAFETY: each call is passed unchanged to `System`; the extra work only updates a
-// const-initialised thread-local counter, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        add(l.size() as isize);
-        // SAFETY: the caller's layout contract is passed on as is.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        add(-(l.size() as isize));
-        // SAFETY: `p` came from `System` with layout `l`.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        add(new as isize - l.size() as isize);
-        // SAFETY: passed on with the caller's guarantees.
-        unsafe { System.realloc(p, l, new) }
-    }
-}
+use viper_test_alloc::live_bytes as live;
 
 #[global_allocator]
-static A: Counting = Counting;
-
-fn live() -> isize {
-    LIVE.with(Cell::get)
-}
+static A: viper_test_alloc::Counting = viper_test_alloc::Counting;
 
 /// Feeds `input` to the connection and drains its output and events (dropping them).
 fn drive(conn: &mut Connection, mut input: &[u8]) {

@@ -319,6 +319,16 @@ impl Client {
         v
     }
 
+    /// Whether the last DATA frame the server sent carries END_STREAM (`false` when it
+    /// sent none).
+    pub fn last_data_ends_stream(&self) -> bool {
+        self.frames
+            .iter()
+            .rev()
+            .find(|f| f.is(kind::DATA))
+            .is_some_and(|f| f.end_stream())
+    }
+
     /// Asserts the connection answers a fresh request (it survived).
     pub fn assert_alive(&mut self, id: u32) {
         self.events.clear();
