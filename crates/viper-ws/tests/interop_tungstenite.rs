@@ -14,6 +14,34 @@ fn big(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 31 % 251) as u8).collect()
 }
 
+/// Sends `data` as one binary message in fragments of `chunk` bytes, writing the
+/// ping `ping_after(i)` returns after fragment `i`, then flushes.
+fn send_fragmented<S: std::io::Read + std::io::Write>(
+    ws: &mut tungstenite::WebSocket<S>,
+    data: &[u8],
+    chunk: usize,
+    ping_after: impl Fn(usize) -> Option<Vec<u8>>,
+) {
+    let parts: Vec<&[u8]> = data.chunks(chunk).collect();
+    for (i, p) in parts.iter().enumerate() {
+        let op = if i == 0 {
+            OpCode::Data(Data::Binary)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        ws.write(Message::Frame(Frame::message(
+            p.to_vec(),
+            op,
+            i == parts.len() - 1,
+        )))
+        .unwrap();
+        if let Some(ping) = ping_after(i) {
+            ws.write(Message::Ping(ping.into())).unwrap();
+        }
+    }
+    ws.flush().unwrap();
+}
+
 fn cfg() -> Config {
     Config {
         max_frame_size: 8 << 20,
@@ -53,24 +81,9 @@ fn tungstenite_client_against_viper_server() {
     assert_eq!(ws.read().unwrap(), Message::binary(big(100_000)));
     // A 3 MiB message in 48 fragments of 64 KiB, pings in between.
     let data = big(3 << 20);
-    let parts: Vec<&[u8]> = data.chunks(65_536).collect();
-    for (i, p) in parts.iter().enumerate() {
-        let op = if i == 0 {
-            OpCode::Data(Data::Binary)
-        } else {
-            OpCode::Data(Data::Continue)
-        };
-        ws.write(Message::Frame(Frame::message(
-            p.to_vec(),
-            op,
-            i == parts.len() - 1,
-        )))
-        .unwrap();
-        if i % 16 == 5 {
-            ws.write(Message::Ping(vec![i as u8].into())).unwrap();
-        }
-    }
-    ws.flush().unwrap();
+    send_fragmented(&mut ws, &data, 65_536, |i| {
+        (i % 16 == 5).then(|| vec![i as u8])
+    });
     loop {
         match ws.read().unwrap() {
             Message::Pong(_) => continue,
@@ -218,24 +231,7 @@ fn tungstenite_client_against_viper_in_place_server() {
     assert_eq!(ws.read().unwrap(), Message::binary(big(300_000)));
     // Fragmented, with a ping between fragments.
     let data = big(10_000);
-    let parts: Vec<&[u8]> = data.chunks(3_000).collect();
-    for (i, p) in parts.iter().enumerate() {
-        let op = if i == 0 {
-            OpCode::Data(Data::Binary)
-        } else {
-            OpCode::Data(Data::Continue)
-        };
-        ws.write(Message::Frame(Frame::message(
-            p.to_vec(),
-            op,
-            i == parts.len() - 1,
-        )))
-        .unwrap();
-        if i == 1 {
-            ws.write(Message::Ping(vec![7].into())).unwrap();
-        }
-    }
-    ws.flush().unwrap();
+    send_fragmented(&mut ws, &data, 3_000, |i| (i == 1).then(|| vec![7]));
     loop {
         match ws.read().unwrap() {
             Message::Pong(p) => assert_eq!(&p[..], &[7]),
