@@ -2,8 +2,9 @@
 //! size of `Connection` and of one stream, and the heap a connection holds when idle,
 //! per open stream, and after many requests (it must return to its idle figure).
 //!
-//! Heap use is counted by `viper_test_alloc::Counting`, which keeps a per-thread balance, so the
-//! test harness's other threads do not disturb the figures. One test per binary.
+//! Heap use is counted by `viper_test_alloc::Counting`, which keeps a per-thread
+//! balance, so the test harness's other threads do not disturb the figures. One test
+//! per binary.
 
 use std::mem::size_of;
 

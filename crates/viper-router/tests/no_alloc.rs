@@ -3,52 +3,11 @@
 //!
 //! The counter is per thread, so tests running in parallel do not disturb each other.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::fmt::Write;
 use viper_router::{Config, EncodedSlash, Match, Method, Router, TrailingSlash, Value};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: the slot may already be gone while a thread shuts down.
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the only extra work
-// is bumping a const-initialised thread-local counter, which itself never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> usize {
-    ALLOCS.with(Cell::get)
-}
+static GLOBAL: viper_test_alloc::Counting = viper_test_alloc::Counting;
 
 /// A `fmt::Write` into a fixed array, so formatting a value allocates nothing either.
 struct Buf {
@@ -112,9 +71,8 @@ fn table(config: Config) -> Router<u32> {
 
 /// Runs `f` and returns how many allocations it made on this thread.
 fn count<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    let before = allocations();
-    let out = f();
-    (allocations() - before, out)
+    let (out, c) = viper_test_alloc::count(f);
+    (c.allocations, out)
 }
 
 #[test]

@@ -1,58 +1,14 @@
 //! What an idle HTTP/1.1 keep-alive connection costs: `size_of` of the connection
 //! value plus the heap it still holds once a request was answered and its output
-//! written, measured with a counting global allocator (this binary has one test, so
-//! nothing else allocates while it runs). The figures are printed and documented in
-//! the README; the bounds below catch regressions.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+//! written, measured with `viper_test_alloc::Counting`, whose per-thread balance sees
+//! only this test's thread (everything measured runs on it), not the harness's. The
+//! figures are printed and documented in the README; the bounds below catch regressions.
 
 use viper_server::{Body, Config, Connection, Duration, Event, Instant};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged and
-// only adds bookkeeping on an atomic counter.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::SeqCst);
-        }
-        p
-    }
-}
+use viper_test_alloc::live_bytes as live;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn live() -> isize {
-    LIVE.load(Ordering::SeqCst)
-}
+static GLOBAL: viper_test_alloc::Counting = viper_test_alloc::Counting;
 
 /// Serves one request on `c` and writes its output away (into a sink the caller owns).
 fn serve_one(c: &mut Connection, req: &[u8], sink: &mut Vec<u8>) {

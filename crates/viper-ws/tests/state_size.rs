@@ -1,60 +1,23 @@
 //! Connection state size, without I/O buffers, and the heap that
 //! permessage-deflate adds (documented in the README).
 //!
-//! Heap use is measured with a counting allocator that keeps a per-thread
+//! Heap use is measured with `viper_test_alloc::Counting`, which keeps a per-thread
 //! balance, so the test harness's own threads do not disturb the figures.
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::mem::size_of;
 
+use viper_test_alloc::{count, live_bytes as live};
 use viper_ws::deflate::{Compressor, Decompressor};
 use viper_ws::{Config, Event, Negotiated, WebSocket};
 
 mod common;
 
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn add(n: isize) {
-    // `try_with`: the thread-local may already be gone while a thread exits.
-    let _ = LIVE.try_with(|c| c.set(c.get() + n));
-}
-
-// SAFETY: every call is forwarded unchanged to `System`; the only extra work
-// is updating a const-initialised thread-local counter, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        add(l.size() as isize);
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        add(-(l.size() as isize));
-        // SAFETY: `p` was allocated by `System` with layout `l`.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        add(new as isize - l.size() as isize);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
-static A: Counting = Counting;
-
-fn live() -> isize {
-    LIVE.with(Cell::get)
-}
+static A: viper_test_alloc::Counting = viper_test_alloc::Counting;
 
 /// Heap bytes still held by what `f` returns.
 fn heap_of<T>(f: impl FnOnce() -> T) -> (T, isize) {
-    let before = live();
-    let v = f();
-    (v, live() - before)
+    let (v, c) = count(f);
+    (v, c.live_bytes)
 }
 
 #[test]

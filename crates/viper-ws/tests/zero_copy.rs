@@ -5,9 +5,6 @@
 //! roles, plus explicit error cases and a counting allocator. Send: a warm
 //! connection writes header and (masked) payload straight into its output
 //! buffer, allocating nothing.
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 mod common;
 use common::*;
 use proptest::prelude::*;
@@ -17,49 +14,13 @@ use viper_ws::{
 
 // ------------------------------------------------------------ counting allocator
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: the thread-local may already be gone while a thread exits.
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to `System`; the only extra work
-// is bumping a const-initialised thread-local counter, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc_zeroed(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: `p` was allocated by `System` with layout `l`.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        bump();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
-static A: Counting = Counting;
+static A: viper_test_alloc::Counting = viper_test_alloc::Counting;
 
 /// Allocations (and reallocations) made on this thread while `f` runs.
 fn allocs_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCS.with(Cell::get);
-    let v = f();
-    (v, ALLOCS.with(Cell::get) - before)
+    let (v, c) = viper_test_alloc::count(f);
+    (v, c.allocations)
 }
 
 fn receiver(role: Role, cfg: Config, n: &Negotiated) -> WebSocket {
