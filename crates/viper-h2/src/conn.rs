@@ -624,7 +624,7 @@ impl Connection {
                     self.terminate(error_code, "peer GOAWAY", true);
                 } else {
                     // Graceful: done once the streams it still wants have ended.
-                    self.maybe_close(0);
+                    self.check_drained();
                 }
                 Ok(())
             }
@@ -1575,10 +1575,7 @@ impl Connection {
         }
         .encode(&mut self.out);
         self.goaway_sent = Some(last);
-        if self.streams.is_empty() {
-            self.state = State::Closed;
-            self.terminate(ErrorCode::NO_ERROR, "graceful shutdown complete", false);
-        }
+        self.check_drained();
     }
 
     // ------------------------------------------------------------------ output
