@@ -11,7 +11,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-use tokio::task::{AbortHandle, JoinSet};
+use tokio::task::JoinSet;
 use viper_router::{Match, Method, Value};
 use viper_server::{
     Admission, Body, Connection, Error as CoreError, Event, Instant, Stats, StreamId, Version,
@@ -353,32 +353,11 @@ struct ConnTask<S> {
     /// Answers from handler tasks; created when a handler first has to wait (most
     /// answer inline, and an idle connection then holds no channel).
     cmd: Option<(mpsc::Sender<Cmd>, mpsc::Receiver<Cmd>)>,
-    /// Request handlers still running as their own tasks: when the connection ends
-    /// (peer gone, or cut off at the shutdown deadline) their answers can no longer
-    /// be delivered, so they are aborted with it.
-    handlers: HandlerTasks,
+    /// Request handlers still running as their own tasks, created with the first one:
+    /// when the connection ends (peer gone, or cut off at the shutdown deadline) their
+    /// answers can no longer be delivered, so dropping the set aborts them.
+    handlers: Option<JoinSet<()>>,
     eof: bool,
-}
-
-/// Abort handles of a connection's request-handler tasks, aborted on drop.
-#[derive(Default)]
-struct HandlerTasks(Vec<AbortHandle>);
-
-impl HandlerTasks {
-    fn push(&mut self, h: AbortHandle) {
-        if self.0.len() >= 8 {
-            self.0.retain(|h| !h.is_finished());
-        }
-        self.0.push(h);
-    }
-}
-
-impl Drop for HandlerTasks {
-    fn drop(&mut self) {
-        for h in &self.0 {
-            h.abort();
-        }
-    }
 }
 
 fn param_of(v: Value<'_>) -> Param {
@@ -412,7 +391,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             sources: Vec::new(),
             rr: 0,
             cmd: None,
-            handlers: HandlerTasks::default(),
+            handlers: None,
             eof: false,
         }
     }
@@ -699,11 +678,13 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
                     Poll::Ready(resp) => self.on_cmd(Cmd::Respond(id, Box::new(resp))),
                     Poll::Pending => {
                         let cmd_tx = self.cmd.get_or_insert_with(|| mpsc::channel(64)).0.clone();
-                        let task = tokio::spawn(async move {
+                        let set = self.handlers.get_or_insert_with(JoinSet::new);
+                        // Reap finished handlers so the set holds only running ones.
+                        while set.try_join_next().is_some() {}
+                        set.spawn(async move {
                             let resp = fut.await;
                             let _ = cmd_tx.send(Cmd::Respond(id, Box::new(resp))).await;
                         });
-                        self.handlers.push(task.abort_handle());
                     }
                 }
             }
