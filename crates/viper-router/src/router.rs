@@ -1167,21 +1167,28 @@ impl<T> Router<T> {
             let mut s = Search::new(rel, false, Some(method), self.config.head_falls_back_to_get);
             s.any_pct = false;
             let found = self.fast(0, 0, &mut s);
-            if !s.abort
-                && (found.is_some()
-                    || s.matched
-                    || self.config.trailing_slash == TrailingSlash::Strict)
-            {
+            if s.abort {
+                return self.lookup_full(method, target, false);
+            }
+            if found.is_some() || s.matched || self.config.trailing_slash == TrailingSlash::Strict {
                 return self.outcome(method, rel, found, &s);
             }
+            return self.lookup_full(method, target, true);
         }
-        self.lookup_full(method, target)
+        self.lookup_full(method, target, false)
     }
 
     /// [`Router::lookup`] after splitting off the query: percent-escapes, trailing-slash
-    /// twins.
+    /// twins. `missed` says the fast walk already ran on the path to the end without
+    /// giving up and matched nothing (so the path itself is `NotFound`); otherwise it
+    /// gave up or did not run, and would give up again on the same path.
     #[inline(never)]
-    fn lookup_full<'r, 'p>(&'r self, method: Method, target: &'p str) -> Match<'r, 'p, T> {
+    fn lookup_full<'r, 'p>(
+        &'r self,
+        method: Method,
+        target: &'p str,
+        missed: bool,
+    ) -> Match<'r, 'p, T> {
         let (end, any_pct) = split_target(target.as_bytes());
         let (path, rest) = target.split_at(end);
         let query = rest
@@ -1190,17 +1197,19 @@ impl<T> Router<T> {
         let Some(rel) = path.strip_prefix('/') else {
             return Match::NotFound;
         };
-        let m = self.search(method, rel, false, any_pct);
-        if !matches!(m, Match::NotFound) {
-            return m;
+        if !missed {
+            let m = self.search(method, rel, false, any_pct, false);
+            if !matches!(m, Match::NotFound) {
+                return m;
+            }
         }
         if self.config.trailing_slash == TrailingSlash::Strict || rel.is_empty() {
             return Match::NotFound;
         }
         // The slash-toggled twin: drop a trailing slash, or add a virtual one.
         let twin = match rel.strip_suffix('/') {
-            Some(shorter) => self.search(method, shorter, false, any_pct),
-            _ => self.search(method, rel, true, any_pct),
+            Some(shorter) => self.search(method, shorter, false, any_pct, true),
+            _ => self.search(method, rel, true, any_pct, true),
         };
         if matches!(twin, Match::NotFound) {
             return Match::NotFound;
@@ -1257,6 +1266,8 @@ impl<T> Router<T> {
         a
     }
 
+    /// Searches `rel` with the fast walk when it can decide (`try_fast`, and no escape
+    /// or virtual slash), else with the full walk.
     #[inline(always)]
     fn search<'r, 'p>(
         &'r self,
@@ -1264,14 +1275,16 @@ impl<T> Router<T> {
         rel: &'p str,
         virt: bool,
         any_pct: bool,
+        try_fast: bool,
     ) -> Match<'r, 'p, T> {
         let mut s = Search::new(rel, virt, Some(method), self.config.head_falls_back_to_get);
         s.any_pct = any_pct;
         let mut found = None;
-        if !any_pct && !virt {
+        let fast = try_fast && !any_pct && !virt;
+        if fast {
             found = self.fast(0, 0, &mut s);
         }
-        if any_pct || virt || s.abort {
+        if !fast || s.abort {
             s = Search::new(rel, virt, Some(method), self.config.head_falls_back_to_get);
             s.any_pct = any_pct;
             found = self.walk(0, 0, &mut s);
