@@ -533,24 +533,12 @@ impl WebSocket {
         if buf.len() < header {
             return InPlace::Need(header);
         }
-        let (len, i) = match b1 & 0x7f {
-            126 => {
-                let l = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
-                if l < 126 {
-                    return InPlace::No;
-                }
-                (l, 4)
-            }
-            127 => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&buf[2..10]);
-                let l = u64::from_be_bytes(b);
-                match usize::try_from(l) {
-                    Ok(l) if l >= 65536 => (l, 10),
-                    _ => return InPlace::No,
-                }
-            }
-            l => (usize::from(l), 2),
+        // A bad length is reported by the general path.
+        let Ok(head) = parse_head(buf) else {
+            return InPlace::No;
+        };
+        let Ok(len) = usize::try_from(head.len) else {
+            return InPlace::No;
         };
         if len > self.config.max_frame_size || len > self.config.max_message_size {
             return InPlace::No;
@@ -563,16 +551,11 @@ impl WebSocket {
         if buf.len() < total {
             return InPlace::Need(total);
         }
-        let mask = masked.then(|| {
-            let mut k = [0u8; 4];
-            k.copy_from_slice(&buf[i..i + 4]);
-            k
-        });
         InPlace::Whole(WholeFrame {
             kind,
             header,
             len,
-            mask,
+            mask: head.mask,
         })
     }
 
@@ -678,42 +661,9 @@ impl WebSocket {
     }
 
     fn start_frame(&mut self) -> Result<(), Error> {
-        let h = &self.hdr;
-        let fin = h[0] & 0x80 != 0;
-        let rsv1 = h[0] & 0x40 != 0;
-        let opcode = h[0] & 0x0f;
-        let (len, i) = match h[1] & 0x7f {
-            126 => {
-                let l = u64::from(u16::from_be_bytes([h[2], h[3]]));
-                if l < 126 {
-                    return Err(Error::NonMinimalLength);
-                }
-                (l, 4)
-            }
-            127 => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&h[2..10]);
-                let l = u64::from_be_bytes(b);
-                if l < 65536 || l >> 63 != 0 {
-                    return Err(Error::NonMinimalLength);
-                }
-                (l, 10)
-            }
-            l => (u64::from(l), 2),
-        };
-        let mask = if h[1] & 0x80 != 0 {
-            let mut k = [0u8; 4];
-            k.copy_from_slice(&h[i..i + 4]);
-            Some(k)
-        } else {
-            None
-        };
-        let head = FrameHead {
-            fin,
-            opcode,
-            mask,
-            len,
-        };
+        let rsv1 = self.hdr[0] & 0x40 != 0;
+        let head = parse_head(&self.hdr)?;
+        let (opcode, len) = (head.opcode, head.len);
         let too_big = |n: u64, max: usize| usize::try_from(n).map_or(true, |n| n > max);
         if opcode >= 8 {
             self.sink = Sink::Control;
@@ -1278,6 +1228,43 @@ fn header_len(b1: u8) -> usize {
     };
     let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
     2 + ext + mask
+}
+
+/// The fields of the frame header at the start of `h`, which must hold at
+/// least `header_len(h[1])` bytes. The extended length must be minimal
+/// (RFC 6455 §5.2) and a 64-bit one must leave the top bit clear; otherwise
+/// `NonMinimalLength`. The size limits are the caller's to apply.
+fn parse_head(h: &[u8]) -> Result<FrameHead, Error> {
+    let (len, i) = match h[1] & 0x7f {
+        126 => {
+            let l = u64::from(u16::from_be_bytes([h[2], h[3]]));
+            if l < 126 {
+                return Err(Error::NonMinimalLength);
+            }
+            (l, 4)
+        }
+        127 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&h[2..10]);
+            let l = u64::from_be_bytes(b);
+            if l < 65536 || l >> 63 != 0 {
+                return Err(Error::NonMinimalLength);
+            }
+            (l, 10)
+        }
+        l => (u64::from(l), 2),
+    };
+    let mask = (h[1] & 0x80 != 0).then(|| {
+        let mut k = [0u8; 4];
+        k.copy_from_slice(&h[i..i + 4]);
+        k
+    });
+    Ok(FrameHead {
+        fin: h[0] & 0x80 != 0,
+        opcode: h[0] & 0x0f,
+        mask,
+        len,
+    })
 }
 
 /// permessage-deflate is only ever used when negotiated; RSV1 without it is
