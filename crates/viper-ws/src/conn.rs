@@ -8,7 +8,7 @@ use viper_core::{Duration, Instant};
 
 use crate::deflate::{Compressor, Decompressor, DeflateParams, InflateError};
 use crate::error::{CloseCode, Error, SendError};
-use crate::mask::{apply_mask, extend_masked};
+use crate::mask::{apply_mask, extend_maybe_masked};
 use crate::utf8::Utf8Validator;
 use crate::Negotiated;
 
@@ -726,10 +726,7 @@ impl WebSocket {
         self.frame_pos += chunk.len() as u64;
         match self.sink {
             Sink::Discard => {}
-            Sink::Control => match head.mask {
-                Some(k) => extend_masked(&mut self.ctrl, chunk, k, off),
-                None => self.ctrl.extend_from_slice(chunk),
-            },
+            Sink::Control => extend_maybe_masked(&mut self.ctrl, chunk, head.mask, off),
             Sink::Data => {
                 let Some((kind, compressed)) = self.msg.as_ref().map(|m| (m.kind, m.compressed))
                 else {
@@ -738,10 +735,7 @@ impl WebSocket {
                 let start = self.msg_buf.len();
                 if compressed {
                     self.scratch.clear();
-                    match head.mask {
-                        Some(k) => extend_masked(&mut self.scratch, chunk, k, off),
-                        None => self.scratch.extend_from_slice(chunk),
-                    }
+                    extend_maybe_masked(&mut self.scratch, chunk, head.mask, off);
                     let limit = self.config.max_message_size;
                     self.ensure_decompressor();
                     if let Some(d) = self.decompressor.as_mut() {
@@ -750,10 +744,7 @@ impl WebSocket {
                         }
                     }
                 } else {
-                    match head.mask {
-                        Some(k) => extend_masked(&mut self.msg_buf, chunk, k, off),
-                        None => self.msg_buf.extend_from_slice(chunk),
-                    }
+                    extend_maybe_masked(&mut self.msg_buf, chunk, head.mask, off);
                 }
                 // A whole uncompressed text message in this one chunk is
                 // validated once, by `end_frame` building its `String`, which
@@ -958,10 +949,8 @@ impl WebSocket {
         }
         if let Some(k) = key {
             self.tx.extend_from_slice(&k);
-            extend_masked(&mut self.tx, payload, k, 0);
-        } else {
-            self.tx.extend_from_slice(payload);
         }
+        extend_maybe_masked(&mut self.tx, payload, key, 0);
     }
 
     fn check_can_send(&self) -> Result<(), SendError> {

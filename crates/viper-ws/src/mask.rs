@@ -82,6 +82,21 @@ pub(crate) fn extend_masked(out: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset:
     unsafe { out.set_len(start + src.len()) };
 }
 
+/// Appends `src` to `out`, masked with `key` if there is one (as
+/// [`extend_masked`], `src[0]` being at byte `offset` of the frame payload),
+/// copied as it is if not.
+pub(crate) fn extend_maybe_masked(
+    out: &mut Vec<u8>,
+    src: &[u8],
+    key: Option<[u8; 4]>,
+    offset: usize,
+) {
+    match key {
+        Some(k) => extend_masked(out, src, k, offset),
+        None => out.extend_from_slice(src),
+    }
+}
+
 /// Reference byte-at-a-time masking, used by tests to check [`apply_mask`].
 #[cfg(test)]
 fn apply_mask_slow(data: &mut [u8], key: [u8; 4], offset: usize) {
