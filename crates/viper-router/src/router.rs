@@ -1560,30 +1560,36 @@ impl<T> Router<T> {
 
             // 5. `path`: the rest of the path.
             if has_path {
-                let mut stop = end;
-                while bytes.get(stop) == Some(&b'/') {
-                    stop = find_stop(bytes, stop + 1);
-                }
-                if bytes.get(stop) == Some(&b'%') {
-                    return Self::abort(s);
-                }
-                let rest = bytes.get(pos..stop)?;
-                let rules = Rules {
-                    slash_ok: true,
-                    no_dot_segments: true,
-                };
-                if !rest.is_empty() && pct::validate(rest, false, rules) {
-                    let mark = s.len;
-                    if s.push(pos, stop, false) {
-                        if let Some(r) = self.try_endpoint(n.path_ep, s) {
-                            return Some(r);
-                        }
-                    }
-                    s.len = mark;
-                }
+                return self.fast_rest(n.path_ep, pos, end, s);
             }
             return None;
         }
+    }
+
+    /// The `path` step of [`Router::fast`]: the rest of the path from `pos`, whose first
+    /// segment ends at `end`, for the endpoint `ep`.
+    fn fast_rest(&self, ep: u32, pos: usize, end: usize, s: &mut Search<'_>) -> Option<u32> {
+        let bytes = s.path.as_bytes();
+        let (rest_len, pct) = split_target(bytes.get(end..).unwrap_or(&[]));
+        if pct {
+            return Self::abort(s);
+        }
+        let stop = end + rest_len;
+        let rest = bytes.get(pos..stop)?;
+        let rules = Rules {
+            slash_ok: true,
+            no_dot_segments: true,
+        };
+        if !rest.is_empty() && pct::validate(rest, false, rules) {
+            let mark = s.len;
+            if s.push(pos, stop, false) {
+                if let Some(r) = self.try_endpoint(ep, s) {
+                    return Some(r);
+                }
+            }
+            s.len = mark;
+        }
+        None
     }
 
     /// Depth-first search from `node` for the segment that starts at byte `pos` of
