@@ -1359,14 +1359,18 @@ impl<T> Router<T> {
     fn descend(&self, child: u32, next: Option<usize>, s: &mut Search<'_>) -> Option<u32> {
         match next {
             Some(pos) => self.walk(child, pos, s),
-            None => {
-                let ep = self.nodes.get(child as usize)?.ep;
-                if ep == NONE {
-                    None
-                } else {
-                    self.try_endpoint(ep, s)
-                }
-            }
+            None => self.end_at(child, s),
+        }
+    }
+
+    /// The path ends at `child`: checks its endpoint, if it has one.
+    #[inline]
+    fn end_at(&self, child: u32, s: &mut Search<'_>) -> Option<u32> {
+        let ep = self.nodes.get(child as usize)?.ep;
+        if ep == NONE {
+            None
+        } else {
+            self.try_endpoint(ep, s)
         }
     }
 
@@ -1395,12 +1399,7 @@ impl<T> Router<T> {
     #[inline]
     fn fast_branch(&self, child: u32, end: usize, s: &mut Search<'_>) -> Option<u32> {
         if s.path.as_bytes().get(end) != Some(&b'/') {
-            let ep = self.nodes.get(child as usize)?.ep;
-            return if ep == NONE {
-                None
-            } else {
-                self.try_endpoint(ep, s)
-            };
+            return self.end_at(child, s);
         }
         self.fast(child, end + 1, s)
     }
