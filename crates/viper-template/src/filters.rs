@@ -10,8 +10,10 @@ use core::fmt::Write as _;
 
 use crate::ast::{Filter, Test};
 use crate::error::Error;
-use crate::format::{escape, url_quote, write_float, write_json_str, Capped, Escaper};
-use crate::render::{floor, type_err, undefined_check, value_err, Renderer};
+use crate::format::{escape, url_quote, write_float, write_json_str};
+use crate::render::{
+    floor, str_limit_err, type_err, undefined_check, value_err, write_capped, Renderer,
+};
 use crate::value::{Num, Repr, Value};
 
 type R<T> = Result<T, Error>;
@@ -102,8 +104,7 @@ fn soft_str(v: &Value, max: usize) -> R<Cow<'_, str>> {
         return Ok(Cow::Borrowed(s));
     }
     let mut s = String::new();
-    v.write_str(&mut Capped { s: &mut s, max })
-        .map_err(|_| crate::render::limit_err("string exceeds max_output_bytes"))?;
+    write_capped(v, &mut s, max, false)?;
     Ok(Cow::Owned(s))
 }
 
@@ -245,22 +246,15 @@ pub(crate) fn apply(
                 r.check(i)?;
             }
             let markup = r.autoescape && (sep.is_safe() || items.iter().any(Value::is_safe));
-            let piece = |x: &Value, out: &mut String| -> R<()> {
-                let mut w = Capped { s: out, max };
-                let r = if markup && !x.is_safe() {
-                    x.write_str(&mut Escaper(&mut w))
-                } else {
-                    x.write_str(&mut w)
-                };
-                r.map_err(|_| crate::render::limit_err("string exceeds max_output_bytes"))
-            };
+            let piece =
+                |x: &Value, out: &mut String| write_capped(x, out, max, markup && !x.is_safe());
             let mut sep_s = String::new();
             piece(&sep, &mut sep_s)?;
             let mut out = String::new();
             for (i, x) in items.iter().enumerate() {
                 if i > 0 {
                     if out.len().saturating_add(sep_s.len()) > max {
-                        return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+                        return Err(str_limit_err());
                     }
                     out.push_str(&sep_s);
                 }
@@ -488,7 +482,7 @@ pub(crate) fn apply(
             let mut out = String::new();
             to_json(&v, &mut out, 0, max)?;
             if out.len() > max {
-                return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+                return Err(str_limit_err());
             }
             Value::safe_string(out)
         }
@@ -504,9 +498,7 @@ pub(crate) fn apply(
                         out.push('=');
                         url_quote(&soft_str(x, max)?, true, &mut out);
                         if out.len() > max {
-                            return Err(crate::render::limit_err(
-                                "string exceeds max_output_bytes",
-                            ));
+                            return Err(str_limit_err());
                         }
                     }
                 }
@@ -522,9 +514,7 @@ pub(crate) fn apply(
                         out.push('=');
                         url_quote(&soft_str(&kv[1], max)?, true, &mut out);
                         if out.len() > max {
-                            return Err(crate::render::limit_err(
-                                "string exceeds max_output_bytes",
-                            ));
+                            return Err(str_limit_err());
                         }
                     }
                 }
@@ -551,7 +541,7 @@ fn py_replace(s: &str, old: &str, new: &str, count: Option<i64>, max_len: usize)
             }
             out.push(c);
             if out.len() > max_len {
-                return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+                return Err(str_limit_err());
             }
         }
         if n < limit {
@@ -568,7 +558,7 @@ fn py_replace(s: &str, old: &str, new: &str, count: Option<i64>, max_len: usize)
         rest = &rest[i + old.len()..];
         n += 1;
         if out.len() > max_len {
-            return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+            return Err(str_limit_err());
         }
     }
     out.push_str(rest);
@@ -713,7 +703,7 @@ fn to_json(v: &Value, out: &mut String, depth: usize, max: usize) -> R<()> {
         return Err(value_err("value nested too deeply for tojson"));
     }
     if out.len() > max {
-        return Err(crate::render::limit_err("string exceeds max_output_bytes"));
+        return Err(str_limit_err());
     }
     match &v.0 {
         Repr::None => out.push_str("null"),

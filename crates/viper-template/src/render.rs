@@ -46,6 +46,23 @@ pub(crate) fn limit_err(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::LimitExceeded, msg)
 }
 
+/// The error for a string value that would pass `max_output_bytes`.
+pub(crate) fn str_limit_err() -> Error {
+    limit_err("string exceeds max_output_bytes")
+}
+
+/// Appends `str(v)` to `out`, HTML-escaped if `escape`, failing with
+/// [`str_limit_err`] rather than let `out` pass `max` bytes.
+pub(crate) fn write_capped(v: &Value, out: &mut String, max: usize, escape: bool) -> R<()> {
+    let mut w = Capped { s: out, max };
+    let r = if escape {
+        v.write_str(&mut Escaper(&mut w))
+    } else {
+        v.write_str(&mut w)
+    };
+    r.map_err(|_| str_limit_err())
+}
+
 struct Out<'w> {
     sink: &'w mut dyn Write,
     captures: Vec<String>,
@@ -750,13 +767,7 @@ impl<'a, 'w> Renderer<'a, 'w> {
         let mut s = String::new();
         let max = self.max_len();
         for v in &vals {
-            let mut w = Capped { s: &mut s, max };
-            let r = if any_safe && !v.is_safe() {
-                v.write_str(&mut Escaper(&mut w))
-            } else {
-                v.write_str(&mut w)
-            };
-            r.map_err(|_| limit_err("string exceeds max_output_bytes"))?;
+            write_capped(v, &mut s, max, any_safe && !v.is_safe())?;
         }
         if any_safe {
             Ok(Value::safe_string(s))
@@ -1214,7 +1225,7 @@ pub(crate) fn powf(base: f64, exp: f64) -> Option<f64> {
 fn repeat_str(s: &str, n: i64, safe: bool, max_len: usize) -> R<Value> {
     let n = usize::try_from(n).unwrap_or(0);
     if s.len().saturating_mul(n) > max_len {
-        return Err(limit_err("string exceeds max_output_bytes"));
+        return Err(str_limit_err());
     }
     let r = s.repeat(n);
     Ok(if safe {
@@ -1329,7 +1340,7 @@ pub(crate) fn binop(op: BinOp, a: &Value, b: &Value, max_len: usize) -> R<Value>
     match (op, &a.0, &b.0) {
         (BinOp::Add, Repr::Str(x) | Repr::Safe(x), Repr::Str(y) | Repr::Safe(y)) => {
             if x.len() + y.len() > max_len {
-                return Err(limit_err("string exceeds max_output_bytes"));
+                return Err(str_limit_err());
             }
             let (sa, sb) = (a.is_safe(), b.is_safe());
             let mut s = String::with_capacity(x.len() + y.len());
