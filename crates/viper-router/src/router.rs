@@ -487,32 +487,19 @@ impl Node {
         self.table = table.into_boxed_slice();
     }
 
-    /// The child for an unescaped segment `seg`, which starts at `pos` in `path`.
+    /// The child for an unescaped segment `seg`, which is `path[pos..]` up to its end
+    /// (empty when `pos` is past the end of `path`).
     #[inline]
     fn find_static(&self, seg: &[u8], path: &[u8], pos: usize) -> Option<u32> {
-        self.find_static_edge(seg, path, pos).map(|e| e.node)
-    }
-
-    /// The edge for an unescaped segment `seg`, which starts at `pos` in `path`.
-    #[inline(always)]
-    fn find_static_edge(&self, seg: &[u8], path: &[u8], pos: usize) -> Option<&StaticEdge> {
-        // Load 8 bytes of the path at once when they exist and mask off what follows a
-        // short segment; this is `prefix8(seg)` without a byte loop.
-        let prefix = match path.get(pos..).and_then(|r| r.first_chunk::<8>()) {
-            Some(w) if seg.len() < 8 => {
-                let v = u64::from_be_bytes(*w);
-                if seg.is_empty() {
-                    0
-                } else {
-                    v & !(u64::MAX >> (8 * seg.len()))
-                }
-            }
-            _ => prefix8(seg),
+        // `prefix8(seg)` without a byte loop: the path's 8 bytes at `pos` (zero-padded
+        // past its end) cut to the segment's length.
+        let prefix = window(path, pos) & mask_bytes(seg.len());
+        let edge = if self.table.is_empty() {
+            self.statics.iter().find(|e| e.matches(seg, prefix))
+        } else {
+            self.probe(seg, prefix)
         };
-        if self.table.is_empty() {
-            return self.statics.iter().find(|e| e.matches(seg, prefix));
-        }
-        self.probe(seg, prefix)
+        edge.map(|e| e.node)
     }
 
     /// Looks `seg` (whose `prefix8` is `prefix`) up in the hash table.
