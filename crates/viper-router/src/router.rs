@@ -1105,12 +1105,20 @@ impl<T> Router<T> {
         });
     }
 
-    /// Recomputes the compressed static edges of `nodes` (the nodes an insertion went
-    /// through: only chains starting on that path can pass through a changed node).
+    /// Recomputes the compressed static edges on an insertion's path `nodes` (each node
+    /// followed by the one the insertion went to) and the flags of those nodes. A chain
+    /// only runs through its edge's subtree, and the trie is a tree, so only the static
+    /// edges on the path can pass through a changed node; other edges keep their chains.
     fn rechain(&mut self, nodes: &[usize]) {
-        for &n in nodes {
-            let count = self.nodes.get(n).map_or(0, |x| x.statics.len());
-            for i in 0..count {
+        for (k, &n) in nodes.iter().enumerate() {
+            let edge = nodes.get(k + 1).and_then(|&next| {
+                self.nodes
+                    .get(n)?
+                    .statics
+                    .iter()
+                    .position(|e| e.node as usize == next)
+            });
+            if let Some(i) = edge {
                 let (mut full, mut target) = {
                     let e = &self.nodes[n].statics[i];
                     (String::from(&*e.key), e.node)
