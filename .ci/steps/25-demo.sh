@@ -22,7 +22,7 @@ check "sum" "$(curl -sS --max-time 5 "$base/api/sum/1.5/2")" '{"a":1.5,"b":2.0,"
 check "bad int" "$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "$base/api/items/x")" "404"
 sse=$(curl -sS -N --max-time 5 -H 'Last-Event-ID: 4' "$base/events?count=2&interval_ms=10")
 check "sse ids" "$(grep '^id:' <<<"$sse" | tr '\n' ' ')" "id: 5 id: 6 "
-python3 - "$port" <<'PY'
+"${VIPER_PYTHON:-.venv/bin/python}" - "$port" <<'PY'
 import asyncio, sys
 import websockets
 async def main():
@@ -38,5 +38,5 @@ async def main():
         await until(b, ": hi from a")
 asyncio.run(main())
 PY
-curl -sS --max-time 5 "$base/debug/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); assert isinstance(s, dict) and s, s'
+curl -sS --max-time 5 "$base/debug/stats" | "${VIPER_PYTHON:-.venv/bin/python}" -c 'import json,sys; s=json.load(sys.stdin); assert isinstance(s, dict) and s, s'
 echo "demo: h1, h2c, typed params, SSE resume, WebSocket broadcast and stats OK"

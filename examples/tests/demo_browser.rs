@@ -3,28 +3,15 @@
 //! WebSocket chat hello came back as the server's broadcast and that at least three SSE
 //! readings arrived.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use viper_tokio::{ServerConfig, SharedStats};
 
-/// `true` if chromium runs; otherwise prints SKIPPED (or fails under
-/// `VIPER_REQUIRE_PEERS=1`).
+/// Whether chromium runs; a missing peer fails the test unless skipping is allowed
+/// (viper-test-support).
 fn chromium_available() -> bool {
-    let ok = Command::new("chromium")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var("VIPER_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("chromium not installed (VIPER_REQUIRE_PEERS=1)");
-        }
-        println!("SKIPPED: chromium not installed");
-    }
-    ok
+    viper_test_support::program("chromium", &["--version"], "apt-get install chromium").is_some()
 }
 
 /// Runs headless chromium on `url` with `--dump-dom` and returns (stdout, stderr);
@@ -37,7 +24,7 @@ fn dump_dom(url: &str, limit: Duration) -> (String, String) {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
     ));
-    let mut child = Command::new("chromium")
+    let child = Command::new("chromium")
         .args([
             "--headless",
             "--no-sandbox",
@@ -55,43 +42,16 @@ fn dump_dom(url: &str, limit: Duration) -> (String, String) {
             "--dump-dom",
             url,
         ])
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn chromium");
-    // Drain both pipes on threads so a chatty chromium cannot block on a full pipe.
-    let mut out_pipe = child.stdout.take().expect("stdout");
-    let mut err_pipe = child.stderr.take().expect("stderr");
-    let out_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out_pipe.read_to_end(&mut s);
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err_pipe.read_to_end(&mut s);
-        s
-    });
-    let end = Instant::now() + limit;
-    let mut timed_out = false;
-    while child.try_wait().expect("wait chromium").is_none() {
-        if Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            timed_out = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
-    let err = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
+    let result = viper_test_support::wait_bounded(child, limit);
     let _ = std::fs::remove_dir_all(&profile);
-    assert!(
-        !timed_out,
-        "chromium did not finish within {limit:?}\nstdout: {out}\nstderr: {err}"
-    );
-    (out, err)
+    let out = result.unwrap_or_else(|e| panic!("chromium: {e}"));
+    let out_s = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out_s, err)
 }
 
 /// The text of the element `<tag id="id">…</tag>` in `dom` (up to its first `<`).

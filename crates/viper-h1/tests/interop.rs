@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant as StdInstant};
 
 use viper_h1::{Config, Connection, Event, Instant};
@@ -86,62 +86,22 @@ fn start_server() -> u16 {
     port
 }
 
-/// Whether `program` can run; otherwise skip (or fail under VIPER_REQUIRE_PEERS=1).
-fn peer_available(program: &str, probe: &[&str], name: &str) -> bool {
-    let ok = Command::new(program)
-        .args(probe)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("VIPER_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("{name} is required (VIPER_REQUIRE_PEERS=1) but not installed");
-        }
-        println!("SKIPPED: {name} not installed");
-    }
-    ok
-}
-
-/// Runs a command with stdin, killing it after `secs`; returns stdout.
+/// Runs a command with stdin, killing it after `secs`; returns stdout (and fails the
+/// test on a non-zero exit).
 fn run(cmd: &mut Command, stdin: &[u8], secs: u64) -> Vec<u8> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let mut out = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let deadline = StdInstant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{cmd:?} failed: {status}");
-            break;
-        }
-        if StdInstant::now() > deadline {
-            let _ = child.kill();
-            panic!("{cmd:?} timed out");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    writer.join().unwrap();
-    reader.join().unwrap()
+    let out = viper_test_support::run_with_input(cmd, stdin, Duration::from_secs(secs));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 #[test]
 fn curl_keep_alive_and_chunked_upload() {
-    if !peer_available("curl", &["--version"], "curl") {
+    if viper_test_support::program("curl", &["--version"], "apt-get install curl").is_none() {
         return;
     }
     let port = start_server();
@@ -239,16 +199,12 @@ print("ok")
 
 #[test]
 fn python_http_client_chunked_upload_and_pipelining() {
-    if !peer_available(
-        "python3",
-        &["-c", "import http.client"],
-        "python3 http.client",
-    ) {
+    let Some(py) = viper_test_support::python_module(&["http.client"]) else {
         return;
-    }
+    };
     let port = start_server();
     let out = run(
-        Command::new("python3").args(["-c", PY, &port.to_string()]),
+        Command::new(py).args(["-c", PY, &port.to_string()]),
         b"",
         30,
     );

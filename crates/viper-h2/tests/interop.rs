@@ -1,50 +1,28 @@
 //! Interop with real clients over loopback: curl (prior knowledge and h2c upgrade),
 //! nghttp, h2load (bounded) and Python's `h2` and `httpx`. Every process has a
-//! timeout. A missing peer prints `SKIPPED: <peer> not installed` unless
-//! `VIPER_REQUIRE_PEERS=1`, which makes it a failure.
+//! timeout. A missing peer fails the test unless `VIPER_ALLOW_MISSING_PEERS=1`, which
+//! records it as skipped (viper-test-support).
 
 #[path = "support/server.rs"]
 mod server;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
+/// Whether `peer` runs (`probe` is its command line); a missing peer fails the test
+/// unless skipping is allowed (see viper-test-support).
 fn have(peer: &str, probe: &[&str]) -> bool {
-    let ok = Command::new(probe[0])
-        .args(&probe[1..])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var("VIPER_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("{peer} not installed and VIPER_REQUIRE_PEERS=1");
-        }
-        println!("SKIPPED: {peer} not installed");
-    }
-    ok
+    let install = if peer == "curl" {
+        "apt-get install curl"
+    } else {
+        "apt-get install nghttp2-client"
+    };
+    viper_test_support::program(probe[0], &probe[1..], install).is_some()
 }
 
+/// Runs `cmd` with a hard time limit (the test fails past it).
 fn run(cmd: &str, args: &[&str], timeout: Duration) -> Output {
-    let child = Command::new(cmd)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Output is read while the child runs (large bodies would fill the pipe).
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(o) => o.expect("wait"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("{cmd} timed out after {timeout:?}");
-        }
-    }
+    viper_test_support::run_bounded(Command::new(cmd).args(args), timeout)
 }
 
 fn ok(o: &Output) -> String {
@@ -330,29 +308,30 @@ with httpx.Client(http1=False, http2=True, timeout=20) as cl:
 print('ok')
 "#;
 
-fn python_has(module: &str) -> bool {
-    have(
-        &format!("python3 module {module}"),
-        &["python3", "-c", &format!("import {module}")],
-    )
-}
-
 #[test]
 fn python_h2_concurrent_streams_with_trailers() {
-    if !python_has("h2") {
+    let Some(py) = viper_test_support::python_module(&["h2"]) else {
         return;
-    }
+    };
     let a = server::spawn("127.0.0.1:0");
-    let out = ok(&run("python3", &["-c", PY_H2, &a.to_string()], T));
+    let out = ok(&run(
+        py.to_str().unwrap(),
+        &["-c", PY_H2, &a.to_string()],
+        T,
+    ));
     assert_eq!(out.trim(), "ok 50");
 }
 
 #[test]
 fn python_httpx_prior_knowledge() {
-    if !python_has("httpx") || !python_has("h2") {
+    let Some(py) = viper_test_support::python_module(&["httpx", "h2"]) else {
         return;
-    }
+    };
     let a = server::spawn("127.0.0.1:0");
-    let out = ok(&run("python3", &["-c", PY_HTTPX, &a.to_string()], T));
+    let out = ok(&run(
+        py.to_str().unwrap(),
+        &["-c", PY_HTTPX, &a.to_string()],
+        T,
+    ));
     assert_eq!(out.trim(), "ok");
 }

@@ -86,19 +86,15 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Both decoders over wires of the corpus (which `hpack` can decode). Skipped when
-/// the corpus is not beside the repository.
+/// Both decoders over wires of the corpus (which `hpack` can decode). The corpus is
+/// found through `VIPER_SHARED` (default `../shared`); its absence fails the test unless
+/// missing peers are allowed (viper-test-support).
 #[test]
 fn both_decoders_agree_on_the_corpus() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/hpack-test-case");
-    let Ok(dirs) = std::fs::read_dir(&root) else {
-        println!(
-            "SKIPPED: hpack-test-case corpus not found at {}",
-            root.display()
-        );
+    let Some(root) = viper_test_support::shared_path("data/hpack-test-case") else {
         return;
     };
+    let dirs = std::fs::read_dir(&root).expect("read the hpack-test-case corpus");
     let mut compared = 0;
     for dir in dirs.flatten() {
         let name = dir.file_name();

@@ -145,7 +145,11 @@ pub fn python_module(modules: &[&str]) -> Option<PathBuf> {
         Some(py)
     } else {
         missing(
-            &format!("Python modules {} (for {})", modules.join(", "), py.display()),
+            &format!(
+                "Python modules {} (for {})",
+                modules.join(", "),
+                py.display()
+            ),
             "scripts/test (creates .venv with the pinned Python peers)",
         );
         None
@@ -179,6 +183,25 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
     wait_bounded(child, limit).unwrap_or_else(|e| panic!("{program}: {e}"))
 }
 
+/// Like [`run_bounded`], with `input` written to the process's stdin (then closed).
+pub fn run_with_input(cmd: &mut Command, input: &[u8], limit: Duration) -> Output {
+    let program = format!("{:?}", cmd.get_program());
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = wait_bounded(child, limit).unwrap_or_else(|e| panic!("{program}: {e}"));
+    let _ = writer.join();
+    out
+}
+
 /// Waits for `child` with a time limit, collecting its output; kills it past the limit.
 pub fn wait_bounded(mut child: Child, limit: Duration) -> Result<Output, String> {
     // Drain the pipes on threads so a chatty child cannot block on a full pipe.
@@ -191,7 +214,9 @@ pub fn wait_bounded(mut child: Child, limit: Duration) -> Result<Output, String>
             Ok(None) if Instant::now() >= end => {
                 let _ = child.kill();
                 let _ = child.wait();
-                let e = err.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+                let e = err
+                    .map(|h| h.join().unwrap_or_default())
+                    .unwrap_or_default();
                 return Err(format!(
                     "did not finish within {limit:?}; stderr: {}",
                     String::from_utf8_lossy(&e)
@@ -203,8 +228,12 @@ pub fn wait_bounded(mut child: Child, limit: Duration) -> Result<Output, String>
     };
     Ok(Output {
         status,
-        stdout: out.map(|h| h.join().unwrap_or_default()).unwrap_or_default(),
-        stderr: err.map(|h| h.join().unwrap_or_default()).unwrap_or_default(),
+        stdout: out
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default(),
+        stderr: err
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default(),
     })
 }
 

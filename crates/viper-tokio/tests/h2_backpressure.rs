@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{python_module, run_bounded, TestServer};
+use common::{python, python_modules, run_bounded, TestServer};
 use tokio::sync::Notify;
 use viper_tokio::{App, Request, Response, ServerConfig};
 
@@ -104,7 +104,7 @@ print(status[FAST], bodies[FAST].decode(), status[SLOW], bodies[SLOW].decode(),
 
 #[test]
 fn h2_slow_body_reader_does_not_block_other_streams() {
-    if !python_module("h2") {
+    if !python_modules(&["h2"]) {
         return;
     }
     let app = App::new(Gate(Notify::new()))
@@ -115,7 +115,7 @@ fn h2_slow_body_reader_does_not_block_other_streams() {
     let window = config.core.h2.initial_window_size as usize;
     let mut srv = TestServer::start(app, config);
     let out = run_bounded(
-        Command::new("python3").args([
+        Command::new(python()).args([
             "-c",
             CLIENT,
             "127.0.0.1",

@@ -29,7 +29,7 @@ fn curl(args: &[&str]) -> String {
 
 #[test]
 fn curl_h1_h2c_prior_knowledge_and_upgrade() {
-    if !peer_available("curl", Command::new("curl").arg("--version")) {
+    if !peer_available("curl", "curl") {
         return;
     }
     let mut s = TestServer::start(demo_app(64), ServerConfig::default());
@@ -115,7 +115,7 @@ fn curl_h1_h2c_prior_knowledge_and_upgrade() {
 
 #[test]
 fn nghttp_client() {
-    if !peer_available("nghttp", Command::new("nghttp").arg("--version")) {
+    if !peer_available("nghttp", "nghttp2-client") {
         return;
     }
     let s = TestServer::start(demo_app(64), ServerConfig::default());
@@ -154,7 +154,7 @@ fn nghttp_client() {
 
 #[test]
 fn python_httpx_h1_h2_and_websockets() {
-    if !python_module("httpx") || !python_module("h2") || !python_module("websockets") {
+    if !python_modules(&["httpx", "h2", "websockets"]) {
         return;
     }
     let s = TestServer::start(demo_app(64), ServerConfig::default());
@@ -192,7 +192,7 @@ print("ok")
 "#,
         addr = s.addr
     );
-    let out = run_bounded(Command::new("python3").args(["-c", &script]), LIMIT);
+    let out = run_bounded(Command::new(python()).args(["-c", &script]), LIMIT);
     assert!(
         out.status.success(),
         "{}\n{}",
@@ -313,7 +313,7 @@ fn graceful_shutdown_finishes_in_flight_and_closes_idle() {
 
 #[test]
 fn chromium_page_sees_websocket_echo_and_sse_events() {
-    if !peer_available("chromium", Command::new("chromium").arg("--version")) {
+    if !peer_available("chromium", "chromium") {
         return;
     }
     let page = r#"<!doctype html><html><body>

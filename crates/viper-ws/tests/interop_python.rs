@@ -57,9 +57,9 @@ fn cfg() -> Config {
 }
 
 fn python_client_against_viper_server(deflate: bool, in_place: bool) {
-    if !require_python_websockets() {
+    let Some(py) = require_python_websockets() else {
         return;
-    }
+    };
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let hs = ServerConfig {
@@ -72,7 +72,7 @@ fn python_client_against_viper_server(deflate: bool, in_place: bool) {
         let plain = spawn_echo_server(l, hs, cfg());
         std::thread::spawn(move || plain.join().unwrap().map(|ext| (ext, 0)))
     };
-    let child = Command::new("python3")
+    let child = Command::new(&py)
         .args([
             "-c",
             PY_CLIENT,
@@ -132,10 +132,10 @@ fn python_client_viper_in_place_server_deflate() {
 }
 
 fn viper_client_against_python_server(deflate: bool) {
-    if !require_python_websockets() {
+    let Some(py) = require_python_websockets() else {
         return;
-    }
-    let mut child = Command::new("python3")
+    };
+    let mut child = Command::new(&py)
         .args(["-c", PY_SERVER, if deflate { "deflate" } else { "none" }])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

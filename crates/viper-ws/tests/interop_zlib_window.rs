@@ -20,19 +20,9 @@ print("OK")
 
 #[test]
 fn small_windows_are_valid_for_zlib() {
-    let ok = Command::new("python3")
-        .arg("-c")
-        .arg("import zlib")
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("VIPER_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("python3 not installed and VIPER_REQUIRE_PEERS=1");
-        }
-        println!("SKIPPED: python3 not installed");
+    let Some(py) = viper_test_support::python_module(&["zlib"]) else {
         return;
-    }
+    };
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     for bits in 9u8..=14 {
         let mut c = Compressor::new(bits, 6, false);
@@ -43,7 +33,7 @@ fn small_windows_are_valid_for_zlib() {
             c.compress(&msg, true, &mut z);
             input.push_str(&format!("{}:{}\n", hex(&msg), hex(&z)));
         }
-        let mut child = Command::new("python3")
+        let mut child = Command::new(&py)
             .args(["-c", PY, &bits.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -86,9 +86,10 @@ pub(crate) fn render_viper(case: &Case) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The installed Jinja2's version, if `python3` can import it.
+/// The installed Jinja2's version, if the test Python (the project venv, see
+/// viper-test-support) can import it.
 pub(crate) fn jinja_version() -> Option<String> {
-    let out = Command::new("python3")
+    let out = Command::new(viper_test_support::python())
         .args(["-c", "import jinja2; print(jinja2.__version__)"])
         .stderr(Stdio::null())
         .output()
@@ -104,7 +105,7 @@ pub(crate) fn render_python(
     cases: &[Case],
     timeout: Duration,
 ) -> Result<Vec<(bool, String)>, String> {
-    let mut child = Command::new("python3")
+    let mut child = Command::new(viper_test_support::python())
         .args(["-c", RUNNER])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -3,7 +3,6 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::SocketAddr;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -94,55 +93,27 @@ impl Drop for TestServer {
     }
 }
 
-/// `true` if `prog` can run; otherwise prints SKIPPED (or fails under
-/// `VIPER_REQUIRE_PEERS=1`).
-pub fn peer_available(name: &str, probe: &mut Command) -> bool {
-    let ok = probe
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("VIPER_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("{name} not installed (VIPER_REQUIRE_PEERS=1)");
-        }
-        println!("SKIPPED: {name} not installed");
-    }
-    ok
-}
+pub use viper_test_support::run_bounded;
 
-pub fn python_module(m: &str) -> bool {
-    peer_available(
-        &format!("python3 module {m}"),
-        Command::new("python3").args(["-c", &format!("import {m}")]),
+/// Whether `program` runs (`--version`); a missing peer fails the test unless skipping is
+/// allowed (viper-test-support). `package` is the Debian package that provides it.
+pub fn peer_available(program: &str, package: &str) -> bool {
+    viper_test_support::program(
+        program,
+        &["--version"],
+        &format!("apt-get install {package}"),
     )
+    .is_some()
 }
 
-/// Runs a process with a hard time limit.
-pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let end = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "process timed out: {:?}\nstdout: {}\nstderr: {}",
-                cmd,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// Whether the test Python (the project venv) imports every module in `modules`.
+pub fn python_modules(modules: &[&str]) -> bool {
+    viper_test_support::python_module(modules).is_some()
+}
+
+/// The test Python interpreter (the project venv's, see viper-test-support).
+pub fn python() -> std::path::PathBuf {
+    viper_test_support::python()
 }
 
 pub struct DemoState {

@@ -3,9 +3,9 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use viper_ws::handshake::{accept, ClientHandshake, ServerConfig};
 use viper_ws::{Config, Event, State, WebSocket};
@@ -266,44 +266,13 @@ pub fn next_message(ws: &mut WebSocket, s: &mut TcpStream) -> Result<Event, Stri
     }
 }
 
-/// `Ok(())` if the peer is usable; `Err(msg)` to skip (or panic when
-/// `VIPER_REQUIRE_PEERS=1`).
-pub fn require_python_websockets() -> bool {
-    let ok = Command::new("python3")
-        .args([
-            "-c",
-            "import websockets.sync.server, websockets.sync.client",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("VIPER_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("python3 websockets not installed and VIPER_REQUIRE_PEERS=1");
-        }
-        println!("SKIPPED: python3 websockets not installed");
-    }
-    ok
+/// The Python interpreter if it has `websockets`; `None` only when the peer is missing and
+/// skipping is allowed (viper-test-support), otherwise a missing peer fails the test.
+pub fn require_python_websockets() -> Option<std::path::PathBuf> {
+    viper_test_support::python_module(&["websockets.sync.server", "websockets.sync.client"])
 }
 
 /// Waits for a child process with a deadline; kills it on timeout.
-pub fn wait_child(mut c: Child, limit: Duration) -> Result<std::process::Output, String> {
-    let start = Instant::now();
-    loop {
-        match c.try_wait().map_err(|e| e.to_string())? {
-            Some(_) => return c.wait_with_output().map_err(|e| e.to_string()),
-            None if start.elapsed() > limit => {
-                let _ = c.kill();
-                let out = c.wait_with_output().map_err(|e| e.to_string())?;
-                return Err(format!(
-                    "timed out; stdout={} stderr={}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
+pub fn wait_child(c: Child, limit: Duration) -> Result<std::process::Output, String> {
+    viper_test_support::wait_bounded(c, limit)
 }
