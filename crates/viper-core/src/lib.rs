@@ -17,7 +17,10 @@
 //! ```
 #![no_std]
 
+mod date;
+
 pub use core::time::Duration;
+pub use date::{DateCache, HttpDate, HTTP_DATE_LEN};
 
 use core::ops::{Add, AddAssign, Sub};
 
