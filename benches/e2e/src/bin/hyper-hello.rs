@@ -1,9 +1,10 @@
 //! The peer for `benches/e2e/run.sh`: a hyper 1.x server answering every request with
 //! `Hello, world!` (as the demo's `/hello` route does), over HTTP/1.1 with keep-alive
-//! and HTTP/2 with prior knowledge (h2c) on one port, with as many tokio worker
-//! threads as the demo uses (the number of CPUs).
+//! and HTTP/2 with prior knowledge (h2c) on one port.
 //!
-//! `hyper-hello [ADDR]` (default `127.0.0.1:8081`).
+//! `hyper-hello [ADDR] [THREADS]` (default `127.0.0.1:8081`, one tokio worker per CPU).
+//! `THREADS = 1` runs a current-thread runtime: the pinned benchmark
+//! (`benches/e2e/pinned.sh`) compares one server thread with one server thread.
 
 use std::convert::Infallible;
 
@@ -28,11 +29,20 @@ fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8081".to_string());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()?;
+    let workers = std::env::args()
+        .nth(2)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let rt = if workers <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()?
+    };
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&addr).await?;
         println!("hyper listening on http://{}", listener.local_addr()?);
