@@ -734,8 +734,8 @@ def print_summary(s: dict, out=sys.stdout) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--a", required=True, help="reference base URL, or 'twin' to start a fresh twin")
-    p.add_argument("--b", required=True, help="candidate base URL, or 'twin' to start a fresh twin")
+    p.add_argument("--a", help="reference base URL, or 'twin' to start a fresh twin")
+    p.add_argument("--b", help="candidate base URL, or 'twin' to start a fresh twin")
     p.add_argument("--areas", default=",".join(AREAS), help=f"comma list of {AREAS} (default: all)")
     p.add_argument("--only", help="regex: run only the cases whose id matches (others count as skipped)")
     p.add_argument("--json", metavar="FILE", help="write the full result as JSON")
@@ -748,6 +748,8 @@ def main(argv: list[str] | None = None) -> int:
         for c in CASES:
             print(f"{c.area:8} {c.id:40} {c.method:7} {c.target or c.path}")
         return 0
+    if not args.a or not args.b:
+        p.error("--a and --b are required (a base URL or 'twin')")
     areas = [x.strip() for x in args.areas.split(",") if x.strip()]
     bad = [x for x in areas if x not in AREAS]
     if bad:
