@@ -123,6 +123,9 @@ def _core() -> list[Case]:
     a(Case("sensor-404-zero-padded", "core", path="/api/sensors/007"))
     a(Case("sensor-int-parsing", "core", path="/api/sensors/abc"))
     a(Case("sensor-int-parsing-float", "core", path="/api/sensors/1.5"))
+    a(Case("sensor-percent-encoded", "core", path="/api/sensors/%31", note="decoded before parsing: sensor 1"))
+    a(Case("sensor-int-parsing-unicode", "core", path="/api/sensors/%C3%A9"))
+    a(Case("sensor-int-parsing-plus", "core", path="/api/sensors/+1"))
     a(Case("sensor-space-padded", "core", path="/api/sensors/%201", note="pydantic strips the blank: 200"))
     a(Case("sensor-404-huge", "core", path="/api/sensors/99999999999999999999999",
            note="a big int parses; no such sensor"))
@@ -170,6 +173,7 @@ def _core() -> list[Case]:
         "?active=false", "?active=0", "?active=1", "?active=yes", "?active=off", "?active=TRUE",
         "?active=on", "?active=n", "?min_price=0.5", "?min_price=3", "?min_price=1e3", "?q=a&q=b",
         "?page=%2B5", "?page=0010",
+        "?q=a+b", "?q=%ZZ", "?page=1&page=2", "?tags=a,b", "?q=%00x", "?limit=%2020",
     ]):
         a(Case(f"search-ok-{i}", "core", path=f"/api/search{q}"))
     for name, q in [
@@ -237,6 +241,21 @@ def _core() -> list[Case]:
            json={"name": "P", "kind": "plug"}))
     a(Case("device-create-extra-field", "core", method="POST", path="/api/devices", headers=USER,
            json={"name": "T", "kind": "thermostat", "colour": "red"}))
+    a(Case("device-create-level-float-exact", "core", method="POST", path="/api/devices", headers=USER,
+           json={"name": "F", "kind": "plug", "level": 100.0}))
+    a(Case("device-create-charset", "core", method="POST", path="/api/devices",
+           headers={**USER, "Content-Type": "application/json; charset=utf-8"},
+           content=b'{"name": "C", "kind": "light"}'))
+    a(Case("device-create-plus-json", "core", method="POST", path="/api/devices",
+           headers={**USER, "Content-Type": "application/vnd.home+json"}, content=b'{"name": "V", "kind": "light"}'))
+    a(Case("device-create-text-plain", "core", method="POST", path="/api/devices",
+           headers={**USER, "Content-Type": "text/plain"}, content=b'{"name": "V", "kind": "light"}'))
+    a(Case("device-create-no-content-type", "core", method="POST", path="/api/devices",
+           headers=USER, content=b'{"name": "N", "kind": "light"}'))
+    a(Case("device-create-bad-utf8", "core", method="POST", path="/api/devices",
+           headers={**USER, **JSON_CT}, content=b'{"name": "\xff", "kind": "light"}'))
+    a(Case("device-create-unicode-name", "core", method="POST", path="/api/devices", headers=USER,
+           json={"name": "Küche ☀", "kind": "light"}))
     bad_bodies = [
         ("missing-name", {"kind": "light"}),
         ("missing-all", {}),
@@ -334,6 +353,7 @@ def _core() -> list[Case]:
     a(Case("sse-default", "core", path="/api/events"))
     a(Case("sse-count-2", "core", path="/api/events?count=2"))
     a(Case("sse-last-event-id", "core", path="/api/events?count=3", headers={"Last-Event-ID": "7"}))
+    a(Case("sse-last-event-id-minus-1", "core", path="/api/events?count=1", headers={"Last-Event-ID": "-1"}))
     a(Case("sse-last-event-id-bad", "core", path="/api/events", headers={"Last-Event-ID": "abc"}))
     a(Case("sse-count-0", "core", path="/api/events?count=0"))
     a(Case("sse-count-101", "core", path="/api/events?count=101"))
@@ -345,6 +365,13 @@ def _core() -> list[Case]:
            ws={"script": "send_json", "send": [{"sensors": [1, 2, 99, 3], "count": 4}]}))
     a(Case("ws-live-count-0", "core", kind="ws", path="/ws/live",
            ws={"script": "send_json", "send": [{"count": 0}]}))
+    a(Case("ws-live-count-capped", "core", kind="ws", path="/ws/live",
+           ws={"script": "send_json", "send": [{"count": 1000, "sensors": []}]}, note="count capped at 100"))
+    a(Case("ws-live-negative-count", "core", kind="ws", path="/ws/live",
+           ws={"script": "send_json", "send": [{"count": -5}]}))
+    a(Case("ws-live-not-json", "core", kind="ws", path="/ws/live",
+           ws={"script": "send_text", "send": ["not json"]}, rules=("ws_handler_error",),
+           note="the handler fails after accept: uvicorn drops the TCP connection (no close frame)"))
     a(Case("ws-echo-no-token-403", "core", kind="ws", path="/ws/echo", ws={"script": "send_text", "send": ["hi"]}))
     a(Case("ws-echo-bad-token-403", "core", kind="ws", path="/ws/echo?token=nope",
            ws={"script": "send_text", "send": ["hi"]}))
@@ -539,6 +566,10 @@ def _uploads() -> list[Case]:
     a(Case("ota-status-bad-query-token-401", "uploads", path="/ota/status?token=nope"))
     a(Case("ota-status", "uploads", path="/ota/status", headers=h))
     a(Case("ota-status-query-token", "uploads", path="/ota/status?token=ota-secret"))
+    a(Case("ota-status-underscore-header-401", "uploads", path="/ota/status", headers={"X_OTA_Token": "ota-secret"},
+           note="FastAPI maps x_ota_token to the header x-ota-token only"))
+    a(Case("ota-status-header-beats-query", "uploads", path="/ota/status?token=ota-secret",
+           headers={"X-OTA-Token": "wrong"}))
     a(Case("ota-begin-noauth-401", "uploads", method="POST", path="/ota/begin",
            json={"size": 3000, "sha256": sha(img)}))
     a(Case("ota-chunk-idle-409", "uploads", method="POST", path="/ota/chunk?offset=0", headers=h, content=b"x"))

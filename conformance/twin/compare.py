@@ -73,7 +73,7 @@ class Answer:
         vals = self.get_all(name)
         return ", ".join(vals) if vals else None
 
-    def summary(self, limit: int = 160) -> dict:
+    def summary(self, limit: int = 2000) -> dict:
         d: dict[str, Any] = {"status": self.status}
         if self.error:
             d["error"] = self.error
@@ -559,6 +559,17 @@ def rule_traversal(case: Case, a: Answer, b: Answer, diffs: list[dict]) -> bool:
     return refused and not any(m in b.body for m in LEAK_MARKERS)
 
 
+def rule_ws_handler_error(case: Case, a: Answer, b: Answer, diffs: list[dict]) -> bool:
+    """A WebSocket handler that fails after accept: the twin's server (uvicorn's `websockets`
+    protocol) drops the TCP connection without a close frame; B may instead send the close
+    frame RFC 6455 defines for it, 1011. Everything else in the transcript must be equal."""
+    ta, tb = a.ws or {}, b.ws or {}
+    if ta.get("close") is not None or not isinstance(tb.get("close"), dict) or tb["close"].get("code") != 1011:
+        return False
+    rest = lambda t: {k: v for k, v in t.items() if k != "close"}  # noqa: E731
+    return json_equal(rest(ta), rest(tb))
+
+
 RULES: dict[str, Callable[[Case, Answer, Answer, list[dict]], bool]] = {
     "head_options": rule_head_options,
     "static_gz": rule_static_gz,
@@ -566,6 +577,7 @@ RULES: dict[str, Callable[[Case, Answer, Answer, list[dict]], bool]] = {
     "docs": rule_docs,
     "debug_stats": rule_debug_stats,
     "traversal": rule_traversal,
+    "ws_handler_error": rule_ws_handler_error,
 }
 
 
@@ -614,26 +626,33 @@ def wait_ready(base: str, deadline_s: float = 30.0, proc: subprocess.Popen | Non
     raise RuntimeError(f"{base} not ready after {deadline_s} s")
 
 
+def twin_python() -> str:
+    """The Python with the twin's pins: ``$VIPER_PYTHON``, else ``<repo>/.venv/bin/python``."""
+    return os.environ.get("VIPER_PYTHON") or str(REPO / ".venv" / "bin" / "python")
+
+
 class Twin:
     """A fresh FastAPI twin on a free loopback port (ours to stop)."""
 
     def __init__(self) -> None:
         app_dir = shared_dir() / "specs" / "smart-home"
-        uvicorn = REPO / ".venv" / "bin" / "uvicorn"
+        python = twin_python()
         if not (app_dir / "app_fastapi.py").is_file():
             raise RuntimeError(f"no twin at {app_dir} (set VIPER_SHARED)")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix=f"twin-{self.port}-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [str(uvicorn), "app_fastapi:app", "--app-dir", str(app_dir), "--host", "127.0.0.1",
+            [python, "-m", "uvicorn", "app_fastapi:app", "--app-dir", str(app_dir), "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning"],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             wait_ready(self.base, 30, self.proc)
-        except Exception:
+        except Exception as e:
             self.stop()
-            raise
+            self.log.flush()
+            tail = Path(self.log.name).read_text(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"the twin ({python} -m uvicorn) did not start: {e}; log: {' | '.join(tail)}") from e
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -651,6 +670,28 @@ class Twin:
 def select(areas: list[str], only: str | None) -> list[tuple[Case, bool]]:
     rx = re.compile(only) if only else None
     return [(c, c.area in areas and (rx is None or bool(rx.search(c.id)))) for c in CASES]
+
+
+def freshness_warnings(bases: list[str]) -> list[str]:
+    """A server that already served requests gives different answers (audit log, counters,
+    the rate limiter). /api/audit is read-only: on a fresh server it lists only "startup"."""
+    out = []
+    for name, base in zip("AB", bases):
+        try:
+            r = httpx.get(base + "/api/audit", headers={"Host": "localhost", **{"Authorization": "Bearer admin-token"}},
+                          timeout=TIMEOUT)
+        except httpx.HTTPError as e:
+            out.append(f"WARNING {name} ({base}) did not answer /api/audit: {type(e).__name__}")
+            continue
+        if r.status_code == 200:
+            try:
+                entries = r.json().get("entries")
+            except ValueError:
+                entries = None
+            if entries != ["startup"]:
+                out.append(f"WARNING {name} ({base}) is not fresh: /api/audit lists {str(entries)[:120]}; "
+                           "restart it, or expect differences")
+    return out
 
 
 def run(base_a: str, base_b: str, areas: list[str], only: str | None = None,
@@ -764,6 +805,8 @@ def main(argv: list[str] | None = None) -> int:
                 bases.append(t.base)
             else:
                 bases.append(v.rstrip("/"))
+        for w in freshness_warnings(bases):
+            print(w)
         result = run(bases[0], bases[1], areas, args.only, args.verbose, keep_alive=args.keep_alive)
     finally:
         for t in twins:

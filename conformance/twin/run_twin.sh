@@ -4,7 +4,8 @@
 #   conformance/twin/run_twin.sh [PORT]     # PORT defaults to a free one
 #
 # The twin comes from $VIPER_SHARED/specs/smart-home (default: <repo>/../shared) and runs
-# with the repo's .venv (fastapi/uvicorn at the twin's pins). Prints the base URL once the
+# with $VIPER_PYTHON (default: the repo's .venv/bin/python, fastapi/uvicorn at the twin's
+# pins) as `python -m uvicorn app_fastapi:app --app-dir ... --port P`. Prints the base URL once the
 # twin answers /api/health, so another shell can run
 #   .venv/bin/python conformance/twin/compare.py --a http://127.0.0.1:PORT --b ...
 set -euo pipefail
@@ -12,11 +13,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 shared="${VIPER_SHARED:-$repo/../shared}"
 app_dir="$shared/specs/smart-home"
-py="$repo/.venv/bin/python"
+py="${VIPER_PYTHON:-$repo/.venv/bin/python}"
 [ -f "$app_dir/app_fastapi.py" ] || { echo "no twin at $app_dir (set VIPER_SHARED)" >&2; exit 2; }
-[ -x "$repo/.venv/bin/uvicorn" ] || { echo "no $repo/.venv/bin/uvicorn" >&2; exit 2; }
+"$py" -c "import uvicorn, fastapi" 2>/dev/null || { echo "$py lacks uvicorn/fastapi (the twin's requirements)" >&2; exit 2; }
 port="${1:-$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
-"$repo/.venv/bin/uvicorn" app_fastapi:app --app-dir "$app_dir" --host 127.0.0.1 --port "$port" \
+"$py" -m uvicorn app_fastapi:app --app-dir "$app_dir" --host 127.0.0.1 --port "$port" \
   --log-level warning &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null' EXIT INT TERM
