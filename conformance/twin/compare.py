@@ -170,6 +170,12 @@ async def _ws_conversation(url: str, case: Case) -> dict:
     def close_info(e: ConnectionClosed) -> dict | None:
         return None if e.rcvd is None else {"code": e.rcvd.code, "reason": e.rcvd.reason}
 
+    def as_json(m: str) -> Any:
+        try:
+            return json.loads(m)
+        except ValueError:
+            return {"not JSON": m}
+
     def decode(m: str | bytes) -> Any:
         if isinstance(m, bytes):
             return {"binary": base64.b64encode(m).decode()}
@@ -190,6 +196,8 @@ async def _ws_conversation(url: str, case: Case) -> dict:
                             got[name].append(decode(await asyncio.wait_for(c.recv(), 3)))
                         except (TimeoutError, asyncio.TimeoutError):
                             got[name].append("<timeout>")
+                        except ConnectionClosed as e:
+                            got[name].append({"closed": close_info(e)})
                 t["received"] = got
             return t
         async with connect(url, open_timeout=5, close_timeout=2) as ws:
@@ -202,7 +210,7 @@ async def _ws_conversation(url: str, case: Case) -> dict:
                         await ws.send(json.dumps(m))
                     while True:  # the server sends its messages, then closes
                         m = await asyncio.wait_for(ws.recv(), 3)
-                        received.append(json.loads(m) if isinstance(m, str) else decode(m))
+                        received.append(as_json(m) if isinstance(m, str) else decode(m))
                 else:  # send_text: one reply expected per message
                     for m in spec.get("send", []):
                         await ws.send(m)
