@@ -8,5 +8,5 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 py="${VIPER_PYTHON:-$repo/.venv/bin/python}"
-"$py" "$here/selftest.py" | tail -1
+"$py" "$here/selftest.py" | grep -v "^ok "
 "$py" "$here/compare.py" --a twin --b twin
