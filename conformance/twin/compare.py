@@ -709,10 +709,12 @@ def run(base_a: str, base_b: str, areas: list[str], only: str | None = None,
                              "skipped_area", "skipped_ctx")}
     ctx_a: dict[str, str] = {}
     ctx_b: dict[str, str] = {}
-    # Fresh connection per case unless keep_alive: the twin (uvicorn) drops a keep-alive
-    # connection after a 500 without `connection: close`, so reuse would race its close.
+    # Fresh connection per case unless keep_alive. With keep_alive, a client's connection is
+    # dropped after a 500 answer: the twin (uvicorn) closes a keep-alive connection after an
+    # unhandled error without `connection: close`, and reusing it would race that close.
     limits = httpx.Limits(max_keepalive_connections=4 if keep_alive else 0)
-    with httpx.Client(timeout=TIMEOUT, limits=limits) as ca, httpx.Client(timeout=TIMEOUT, limits=limits) as cb:
+    clients = [httpx.Client(timeout=TIMEOUT, limits=limits), httpx.Client(timeout=TIMEOUT, limits=limits)]
+    try:
         for case, selected in select(areas, only):
             rec: dict[str, Any] = {"id": case.id, "area": case.area, "method": case.method,
                                    "path": case.target or case.path, "kind": case.kind}
@@ -729,10 +731,13 @@ def run(base_a: str, base_b: str, areas: list[str], only: str | None = None,
                 results.append(rec)
                 continue
             answers = []
-            for client, base, ctx in ((ca, base_a, ctx_a), (cb, base_b, ctx_b)):
+            for i, (base, ctx) in enumerate(((base_a, ctx_a), (base_b, ctx_b))):
                 if case.delay:
                     time.sleep(case.delay)
-                ans = send_ws(base, case) if case.kind == "ws" else send_http(client, base, case, ctx)
+                ans = send_ws(base, case) if case.kind == "ws" else send_http(clients[i], base, case, ctx)
+                if ans.status == 500 or ans.error:
+                    clients[i].close()
+                    clients[i] = httpx.Client(timeout=TIMEOUT, limits=limits)
                 save_ctx(case, ans, ctx)
                 answers.append(ans)
             a, b = answers
@@ -751,6 +756,9 @@ def run(base_a: str, base_b: str, areas: list[str], only: str | None = None,
             elif verbose:
                 extra = f" ({v.rule})" if v.rule else ""
                 print(f"ok   {case.id}: {v.verdict}{extra} — {a.short()[:80]}", file=out)
+    finally:
+        for c in clients:
+            c.close()
     total = len(CASES)
     per_area = {}
     for ar in AREAS:
