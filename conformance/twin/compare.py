@@ -578,6 +578,16 @@ def rule_ws_handler_error(case: Case, a: Answer, b: Answer, diffs: list[dict]) -
     return json_equal(rest(ta), rest(tb))
 
 
+def rule_allow_head_options(case: Case, a: Answer, b: Answer, diffs: list[dict]) -> bool:
+    """SPEC 1, on every case: a candidate that answers HEAD and OPTIONS for GET routes may list
+    them in `allow` (a 405's, an OPTIONS answer's) where the twin lists only its methods. B's
+    set must be A's plus HEAD and/or OPTIONS, A's must contain GET, and nothing else may differ."""
+    if any(d["what"] != "header allow (as a set)" for d in diffs):
+        return False
+    sa, sb = token_set(a.get("allow")), token_set(b.get("allow"))
+    return "get" in sa and sa <= sb and sb - sa <= {"head", "options"}
+
+
 RULES: dict[str, Callable[[Case, Answer, Answer, list[dict]], bool]] = {
     "head_options": rule_head_options,
     "static_gz": rule_static_gz,
@@ -586,7 +596,11 @@ RULES: dict[str, Callable[[Case, Answer, Answer, list[dict]], bool]] = {
     "debug_stats": rule_debug_stats,
     "traversal": rule_traversal,
     "ws_handler_error": rule_ws_handler_error,
+    "allow_head_options": rule_allow_head_options,
 }
+
+# Rules that follow from SPEC.md for every case, not just the cases that name them.
+GLOBAL_RULES = ("allow_head_options",)
 
 
 @dataclass
@@ -604,7 +618,7 @@ def judge(case: Case, a: Answer, b: Answer) -> Verdict:
     if not diffs:
         err = a.status is not None and a.status >= 400
         return Verdict("identical_error" if err else "identical")
-    for name in case.rules:
+    for name in (*case.rules, *GLOBAL_RULES):
         if RULES[name](case, a, b, diffs):
             return Verdict("allowed", diffs, rule=name)
     return Verdict("differs", diffs)
