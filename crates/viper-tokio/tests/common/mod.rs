@@ -93,6 +93,7 @@ impl Drop for TestServer {
     }
 }
 
+#[allow(unused_imports)]
 pub use viper_test_support::run_bounded;
 
 /// Whether `program` runs (`--version`); a missing peer fails the test unless skipping is
