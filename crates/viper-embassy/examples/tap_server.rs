@@ -1,6 +1,6 @@
 //! viper-embassy on Linux: embassy-net over a TAP interface (embassy-net-tuntap), the
 //! embassy executor's `platform-std`, and a small application on a bare
-//! `viper_server::Connection` (`/hello`, `/ws` echo, `/stats`). The tests in
+//! `viper_server::Connection` (`/hello`, `/ws` echo, `/stats`: busy slots, accepted and refused connections, live heap bytes). The tests in
 //! `tests/tap.rs` run it inside a network namespace they create.
 //!
 //! ```text
@@ -17,6 +17,10 @@ use viper_embassy::{Config, Instant, RefusalBuffers, Service, Session, SlotBuffe
 use viper_server::{Body, Connection, Event, WsMessage};
 
 const SLOTS: usize = 8;
+
+// Counts the heap of the executor's thread (everything here runs on it), for `/stats`.
+#[global_allocator]
+static ALLOC: viper_test_alloc::Counting = viper_test_alloc::Counting;
 
 struct Args {
     tap: String,
@@ -74,10 +78,11 @@ impl Hello {
                         );
                     } else if path == "/stats" {
                         let body = format!(
-                            "{{\"busy\":{},\"accepted\":{},\"refused\":{}}}",
+                            "{{\"busy\":{},\"accepted\":{},\"refused\":{},\"heap\":{}}}",
                             self.stats.busy(),
                             self.stats.accepted(),
-                            self.stats.refused()
+                            self.stats.refused(),
+                            viper_test_alloc::live_bytes()
                         );
                         let _ = self.conn.send_response(
                             id,
