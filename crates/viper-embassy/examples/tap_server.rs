@@ -7,14 +7,17 @@
 //! tap_server --tap tap0 --ip 192.168.69.2/24 --port 80 --slots 8 --refusers 1
 //! ```
 
-use core::task::Context;
-
 use embassy_executor::{Executor, Spawner};
 use embassy_net::{Ipv4Cidr, Runner, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use static_cell::StaticCell;
-use viper_embassy::{Config, Instant, RefusalBuffers, Service, Session, SlotBuffers, Stats};
-use viper_server::{Body, Connection, Event, WsMessage};
+extern crate alloc;
+
+#[path = "common/hello.rs"]
+mod hello;
+
+use hello::HelloService;
+use viper_embassy::{Config, RefusalBuffers, SlotBuffers, Stats};
 
 const SLOTS: usize = 8;
 
@@ -54,106 +57,6 @@ fn args() -> Args {
     a
 }
 
-/// The application: answers each event of a bare viper-server connection.
-struct Hello {
-    conn: Connection,
-    stats: &'static Stats,
-}
-
-impl Hello {
-    fn handle(&mut self) {
-        while let Some(ev) = self.conn.poll_event() {
-            match ev {
-                Event::Request(req) => {
-                    let id = req.id;
-                    let path = req.path().to_owned();
-                    if path == "/ws" && req.is_websocket() {
-                        let _ = self.conn.accept_websocket(id, &[]);
-                    } else if path == "/hello" {
-                        let _ = self.conn.send_response(
-                            id,
-                            200,
-                            &[("content-type", "text/plain")],
-                            Body::Full(b"Hello, world!"),
-                        );
-                    } else if path == "/stats" {
-                        let body = format!(
-                            "{{\"busy\":{},\"accepted\":{},\"refused\":{},\"heap\":{}}}",
-                            self.stats.busy(),
-                            self.stats.accepted(),
-                            self.stats.refused(),
-                            viper_test_alloc::live_bytes()
-                        );
-                        let _ = self.conn.send_response(
-                            id,
-                            200,
-                            &[("content-type", "application/json")],
-                            Body::Full(body.as_bytes()),
-                        );
-                    } else {
-                        let _ = self.conn.send_response(
-                            id,
-                            404,
-                            &[("content-type", "application/json")],
-                            Body::Full(br#"{"detail":"Not Found"}"#),
-                        );
-                    }
-                }
-                Event::WsMessage { id, message } => {
-                    let _ = self.conn.ws_send(id, &message);
-                    let _ = &message as &WsMessage;
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-impl Session for Hello {
-    fn receive(&mut self, data: &[u8]) -> usize {
-        let n = self.conn.receive(data);
-        self.handle();
-        n
-    }
-    fn receive_eof(&mut self) {
-        self.conn.receive_eof();
-        self.handle();
-    }
-    fn poll_transmit(&mut self) -> Option<&[u8]> {
-        self.conn.poll_transmit()
-    }
-    fn advance_transmit(&mut self, n: usize) {
-        self.conn.advance_transmit(n)
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.conn.poll_timeout()
-    }
-    fn handle_timeout(&mut self, now: Instant) {
-        self.conn.handle_timeout(now);
-        self.handle();
-    }
-    fn poll_app(&mut self, _cx: &mut Context<'_>) {
-        self.handle();
-    }
-    fn is_closed(&self) -> bool {
-        self.conn.is_closed() && self.conn.pending_output() == 0
-    }
-}
-
-struct HelloService {
-    stats: &'static Stats,
-}
-
-impl Service for HelloService {
-    type Session = Hello;
-    fn open(&self, _peer: Option<embassy_net::IpEndpoint>, now: Instant) -> Hello {
-        Hello {
-            conn: Connection::new(viper_server::Config::default(), now),
-            stats: self.stats,
-        }
-    }
-}
-
 #[embassy_executor::task]
 async fn net_task(mut runner: Runner<'static, TunTapDevice>) -> ! {
     runner.run().await
@@ -167,7 +70,11 @@ async fn server_task(stack: embassy_net::Stack<'static>, port: u16, refusers: us
     let stats: &'static Stats = STATS.init(Stats::default());
     let slots = SLOTBUFS.init(core::array::from_fn(|_| SlotBuffers::new()));
     let refusal = REFUSAL.init([RefusalBuffers::new()]);
-    let service = HelloService { stats };
+    let service = HelloService {
+        stats,
+        heap: viper_test_alloc::live_bytes,
+        config: viper_server::Config::default(),
+    };
     let config = Config {
         port,
         ..Config::default()
