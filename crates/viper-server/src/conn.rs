@@ -808,7 +808,7 @@ impl Connection {
         {
             return false;
         }
-        while let Some(b) = s.conn.poll_transmit() {
+        while let Some(b) = s.conn.take_transmit() {
             self.out.extend_from_slice(&b);
         }
         self.stats.upgrades_h2c += 1;
@@ -1522,7 +1522,7 @@ impl Connection {
                 s.conn
                     .send_response(101, &acc.headers)
                     .map_err(|_| Error::WrongState)?;
-                while let Some(b) = s.conn.poll_transmit() {
+                while let Some(b) = s.conn.take_transmit() {
                     self.out.extend_from_slice(&b);
                 }
                 let ws = acc.into_websocket(self.config.ws, &rest);
@@ -1651,6 +1651,12 @@ impl Connection {
         }
     }
 
+    /// The graceful close, under the name every Viper protocol type uses: the same as
+    /// [`shutdown`](Self::shutdown) (kept for callers until the adapters move).
+    pub fn close(&mut self) {
+        self.shutdown()
+    }
+
     /// Abandons the connection at once (no more output is produced);
     /// [`Event::Closed`] follows.
     pub fn abort(&mut self) {
@@ -1666,16 +1672,20 @@ impl Connection {
         let max = self.config.max_output_buffer;
         match &mut self.proto {
             Proto::H1(s) => {
-                while let Some(b) = s.conn.poll_transmit() {
+                while let Some(b) = s.conn.take_transmit() {
                     self.out.extend_from_slice(&b);
                 }
             }
             Proto::H2(s) => {
                 while self.out.len().saturating_sub(self.out_pos) < max {
-                    match s.conn.poll_transmit() {
-                        Some(b) => self.out.extend_from_slice(b),
+                    let n = match s.conn.poll_transmit() {
+                        Some(b) => {
+                            self.out.extend_from_slice(b);
+                            b.len()
+                        }
                         None => break,
-                    }
+                    };
+                    s.conn.advance_transmit(n);
                 }
             }
             Proto::Ws(s) => {
@@ -1820,4 +1830,39 @@ impl Connection {
 fn has_token(v: &[u8], token: &[u8]) -> bool {
     v.split(|b| *b == b',')
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+impl viper_core::Transmit for Connection {
+    fn poll_transmit(&mut self) -> Option<&[u8]> {
+        Connection::poll_transmit(self)
+    }
+    fn advance_transmit(&mut self, n: usize) {
+        Connection::advance_transmit(self, n)
+    }
+}
+
+impl viper_core::SansIo for Connection {
+    type Event = Event;
+    fn receive(&mut self, data: &[u8]) -> usize {
+        Connection::receive(self, data)
+    }
+    fn receive_eof(&mut self) {
+        Connection::receive_eof(self)
+    }
+    fn poll_event(&mut self) -> Option<Event> {
+        Connection::poll_event(self)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        Connection::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        Connection::handle_timeout(self, now)
+    }
+    /// The server's graceful close: [`Connection::shutdown`].
+    fn close(&mut self) {
+        Connection::shutdown(self)
+    }
+    fn is_closed(&self) -> bool {
+        Connection::is_closed(self)
+    }
 }
