@@ -8,7 +8,7 @@ use core::fmt;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use viper_core::Instant;
+use viper_core::{HttpDate, Instant};
 use viper_h1::{ErrorKind as H1Kind, Head, Method as H1Method, RequestHead as H1Head};
 use viper_h2::{ErrorCode, H2cUpgrade};
 use viper_ws::handshake::{self, ServerConfig};
@@ -73,6 +73,12 @@ pub struct Request {
 }
 
 impl Request {
+    /// The method as the shared [`viper_core::Method`]; `None` for a token outside the
+    /// standard set (answer it with 501).
+    pub fn standard_method(&self) -> Option<viper_core::Method> {
+        viper_core::Method::parse(self.method.as_bytes())
+    }
+
     /// The path part of the target.
     pub fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("")
@@ -297,6 +303,26 @@ pub struct Connection {
     closed_reported: bool,
     shutting_down: bool,
     peer_eof: bool,
+    /// The `date` value the adapter last injected ([`Connection::set_date`]).
+    date: Option<HttpDate>,
+}
+
+/// The `date` field to add to a response: RFC 9110 §6.6.1 asks an origin server with a
+/// clock for one on every 2xx–5xx answer; the application's own `date` wins.
+fn date_field<'a, N: AsRef<[u8]>, V: AsRef<[u8]>>(
+    date: &'a Option<HttpDate>,
+    status: u16,
+    headers: &[(N, V)],
+) -> Option<(&'static [u8], &'a [u8])> {
+    let d = date.as_ref()?;
+    if status < 200
+        || headers
+            .iter()
+            .any(|(n, _)| n.as_ref().eq_ignore_ascii_case(b"date"))
+    {
+        return None;
+    }
+    Some((b"date", d.as_str().as_bytes()))
 }
 
 fn h1_close_reason(kind: H1Kind) -> CloseReason {
@@ -409,7 +435,21 @@ impl Connection {
             closed_reported: false,
             shutting_down: false,
             peer_eof: false,
+            date: None,
         }
+    }
+
+    /// Sets the `date` every response from now on carries (RFC 9110 §6.6.1). The
+    /// adapter owns the clock: it calls this when the connection opens and then once
+    /// per second (a [`viper_core::DateCache`] formats each second once). Until it is
+    /// called, responses have no `date`. A `date` the application sets itself is kept.
+    pub fn set_date(&mut self, date: HttpDate) {
+        self.date = Some(date);
+    }
+
+    /// The `date` last given to [`set_date`](Self::set_date).
+    pub fn date(&self) -> Option<HttpDate> {
+        self.date
     }
 
     /// The configuration in force.
@@ -751,10 +791,10 @@ impl Connection {
                 self.close_reason.get_or_insert(h1_close_reason(e.kind));
                 if let Some(status) = e.status {
                     self.stats.errors_h1 += 1;
-                    if s.conn
-                        .send_response(status, &[("content-length", "0")])
-                        .is_ok()
-                    {
+                    let mut hs: Vec<(&[u8], &[u8])> =
+                        Vec::from([(&b"content-length"[..], &b"0"[..])]);
+                    hs.extend(date_field(&self.date, status, &hs));
+                    if s.conn.send_response(status, &hs).is_ok() {
                         let _ = s.conn.finish();
                     }
                 }
@@ -1094,6 +1134,7 @@ impl Connection {
                 if let Some(l) = len {
                     hs.push((b"content-length", l));
                 }
+                hs.extend(date_field(&self.date, status, headers));
                 if shutting_down {
                     hs.push((b"connection", b"close"));
                 }
@@ -1133,6 +1174,7 @@ impl Connection {
                 if let Some(l) = len {
                     hs.push((b"content-length", l));
                 }
+                hs.extend(date_field(&self.date, status, headers));
                 let data: &[u8] = match body {
                     Body::Full(b) if !st.head_req && !no_body_status => b,
                     _ => &[],
@@ -1537,6 +1579,7 @@ impl Connection {
                     .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
                     .collect();
                 hs.push((b"content-length", b"0"));
+                hs.extend(date_field(&self.date, rej.status, &rej.headers));
                 if s.conn.send_response(rej.status, &hs).is_ok() {
                     let _ = s.conn.finish();
                 }
