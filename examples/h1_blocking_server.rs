@@ -72,7 +72,7 @@ fn serve(mut sock: TcpStream) -> std::io::Result<()> {
                     Event::Response(_) | Event::Continue | Event::Informational(_) => {}
                 }
             }
-            while let Some(bytes) = conn.poll_transmit() {
+            while let Some(bytes) = conn.take_transmit() {
                 sock.write_all(&bytes)?;
             }
             if input.is_empty() || used == 0 {

@@ -50,7 +50,7 @@ fn drive(conn: &mut Connection, input: &[u8]) -> usize {
                 other => panic!("{other:?}"),
             }
         }
-        while let Some(out) = conn.poll_transmit() {
+        while let Some(out) = conn.take_transmit() {
             black_box(out);
         }
     }

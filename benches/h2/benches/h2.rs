@@ -114,7 +114,10 @@ fn feed_all(c: &mut Connection, mut b: &[u8]) {
         let n = c.receive(b);
         b = &b[n..];
         if n == 0 {
-            while c.poll_transmit().is_some() {}
+            while let Some(out) = c.poll_transmit() {
+                let n = out.len();
+                c.advance_transmit(n);
+            }
         }
     }
 }
@@ -139,6 +142,8 @@ fn viper_small() {
     }
     while let Some(out) = c.poll_transmit() {
         scan.feed(out);
+        let n = out.len();
+        c.advance_transmit(n);
     }
     assert_eq!(scan.ended, N);
 }
@@ -167,6 +172,8 @@ fn viper_large(body: &[u8]) {
         }
         while let Some(out) = c.poll_transmit() {
             scan.feed(out);
+            let n = out.len();
+            c.advance_transmit(n);
         }
     }
     assert_eq!(scan.body, body.len());

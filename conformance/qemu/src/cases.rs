@@ -53,7 +53,7 @@ fn h1(input: &[u8]) -> String {
                 let _ = c.finish();
             }
         }
-        while let Some(b) = c.poll_transmit() {
+        while let Some(b) = c.take_transmit() {
             let _ = writeln!(out, "tx {:?}", String::from_utf8_lossy(&b));
         }
     };

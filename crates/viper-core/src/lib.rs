@@ -17,10 +17,17 @@
 //! ```
 #![no_std]
 
-mod date;
+extern crate alloc;
 
+pub mod contract;
+mod date;
+mod method;
+pub mod pct;
+
+pub use contract::{receive_with, transmit_with, SansIo, Transmit};
 pub use core::time::Duration;
 pub use date::{DateCache, HttpDate, HTTP_DATE_LEN};
+pub use method::Method;
 
 use core::ops::{Add, AddAssign, Sub};
 

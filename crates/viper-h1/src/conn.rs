@@ -126,6 +126,8 @@ pub struct Connection {
     inbuf: BytesMut,
     out: BytesMut,
     queue: VecDeque<Bytes>,
+    /// Bytes of `queue`'s front chunk already written (`advance_transmit`).
+    sent: usize,
     recv: Recv,
     send: Send,
     pending_error: Option<Error>,
@@ -282,6 +284,7 @@ impl Connection {
             inbuf: BytesMut::new(),
             out: BytesMut::new(),
             queue: VecDeque::new(),
+            sent: 0,
             recv: Recv::Idle,
             send: Send::Idle,
             pending_error: None,
@@ -955,10 +958,46 @@ impl Connection {
         self.can_respond = false;
     }
 
-    /// The next bytes to write to the peer, in order. Write them all (keep any part a
-    /// short write left) before asking again.
-    pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        if let Some(b) = self.queue.pop_front() {
+    /// The bytes to write to the peer next, or `None` when there are none. Calling it
+    /// again without [`advance_transmit`](Self::advance_transmit) shows the same
+    /// bytes. Large bodies given to `send_data` are shown as they are (zero-copy).
+    pub fn poll_transmit(&mut self) -> Option<&[u8]> {
+        while self.queue.front().is_some_and(|b| b.len() <= self.sent) {
+            self.queue.pop_front();
+            self.sent = 0;
+        }
+        if self.queue.is_empty() {
+            if self.out.is_empty() {
+                return None;
+            }
+            let b = self.out.split().freeze();
+            self.queue.push_back(b);
+            self.sent = 0;
+        }
+        self.queue.front().and_then(|b| b.get(self.sent..))
+    }
+
+    /// The first `n` bytes shown by [`poll_transmit`](Self::poll_transmit) were
+    /// written; the next call resumes right after them.
+    pub fn advance_transmit(&mut self, n: usize) {
+        let Some(front) = self.queue.front() else {
+            return;
+        };
+        self.sent = self.sent.saturating_add(n).min(front.len());
+        if self.sent == front.len() {
+            self.queue.pop_front();
+            self.sent = 0;
+        }
+    }
+
+    /// Takes the next bytes to write as an owned [`Bytes`] (no copy): for callers that
+    /// keep output in their own queue. Mixing it with `poll_transmit` is fine: what a
+    /// partial `advance_transmit` left comes first.
+    pub fn take_transmit(&mut self) -> Option<Bytes> {
+        if let Some(mut b) = self.queue.pop_front() {
+            let skip = self.sent.min(b.len());
+            bytes::Buf::advance(&mut b, skip);
+            self.sent = 0;
             return Some(b);
         }
         if self.out.is_empty() {
@@ -1042,5 +1081,41 @@ impl Connection {
             }
             _ => self.fail(ErrorKind::BodyTimeout),
         }
+    }
+}
+
+impl viper_core::Transmit for Connection {
+    fn poll_transmit(&mut self) -> Option<&[u8]> {
+        Connection::poll_transmit(self)
+    }
+    fn advance_transmit(&mut self, n: usize) {
+        Connection::advance_transmit(self, n)
+    }
+}
+
+impl viper_core::SansIo for Connection {
+    type Event = Event;
+    fn receive(&mut self, data: &[u8]) -> usize {
+        Connection::receive(self, data)
+    }
+    fn receive_eof(&mut self) {
+        Connection::receive_eof(self)
+    }
+    fn poll_event(&mut self) -> Option<Event> {
+        Connection::poll_event(self)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        Connection::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        Connection::handle_timeout(self, now)
+    }
+    /// HTTP/1.1's graceful close: [`Connection::close`] (queued output is still
+    /// written; nothing more is accepted).
+    fn close(&mut self) {
+        Connection::close(self)
+    }
+    fn is_closed(&self) -> bool {
+        Connection::is_closed(self)
     }
 }

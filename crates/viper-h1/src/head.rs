@@ -57,6 +57,23 @@ impl Method {
         }
     }
 
+    /// The method as the shared [`viper_core::Method`], or `None` for a token outside
+    /// the standard set (answer it with 501).
+    pub fn standard(&self) -> Option<viper_core::Method> {
+        Some(match self {
+            Method::Get => viper_core::Method::Get,
+            Method::Head => viper_core::Method::Head,
+            Method::Post => viper_core::Method::Post,
+            Method::Put => viper_core::Method::Put,
+            Method::Delete => viper_core::Method::Delete,
+            Method::Connect => viper_core::Method::Connect,
+            Method::Options => viper_core::Method::Options,
+            Method::Trace => viper_core::Method::Trace,
+            Method::Patch => viper_core::Method::Patch,
+            Method::Other(_) => return None,
+        })
+    }
+
     /// The method as bytes.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
@@ -71,6 +88,28 @@ impl Method {
             Method::Patch => b"PATCH",
             Method::Other(b) => b,
         }
+    }
+}
+
+impl From<viper_core::Method> for Method {
+    fn from(m: viper_core::Method) -> Method {
+        match m {
+            viper_core::Method::Get => Method::Get,
+            viper_core::Method::Head => Method::Head,
+            viper_core::Method::Post => Method::Post,
+            viper_core::Method::Put => Method::Put,
+            viper_core::Method::Delete => Method::Delete,
+            viper_core::Method::Connect => Method::Connect,
+            viper_core::Method::Options => Method::Options,
+            viper_core::Method::Trace => Method::Trace,
+            viper_core::Method::Patch => Method::Patch,
+        }
+    }
+}
+
+impl PartialEq<viper_core::Method> for Method {
+    fn eq(&self, other: &viper_core::Method) -> bool {
+        self.standard() == Some(*other)
     }
 }
 

@@ -60,7 +60,7 @@ fn serve(mut sock: TcpStream) {
                     _ => {}
                 }
             }
-            while let Some(out) = conn.poll_transmit() {
+            while let Some(out) = conn.take_transmit() {
                 if sock.write_all(&out).is_err() {
                     return;
                 }

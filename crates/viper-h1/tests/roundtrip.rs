@@ -74,7 +74,7 @@ fn send_body(conn: &mut Connection, m: &Msg) {
 
 fn drain(conn: &mut Connection) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(b) = conn.poll_transmit() {
+    while let Some(b) = conn.take_transmit() {
         out.extend_from_slice(&b);
     }
     out

@@ -1540,6 +1540,12 @@ impl Connection {
         self.conn_error(code, debug);
     }
 
+    /// The graceful close, under the name every Viper protocol type uses: the same as
+    /// [`graceful_shutdown`](Self::graceful_shutdown).
+    pub fn close(&mut self) {
+        self.graceful_shutdown()
+    }
+
     /// Graceful shutdown (RFC 9113 §6.8): GOAWAY(2^31-1, NO_ERROR) and a PING; after
     /// the PING round trip (or `shutdown_ping_timeout`) a second GOAWAY names the real
     /// last stream. Streams up to it finish; later ones are ignored. The connection
@@ -1595,26 +1601,56 @@ impl Connection {
         self.ready.iter_mut().find_map(|q| q.pop_front())
     }
 
-    /// Bytes to write to the peer, or `None` when there is nothing to send. The caller
-    /// must write all of them before calling again (the previous slice is then
-    /// forgotten). Control frames come first, then DATA of the ready streams, round
-    /// robin within RFC 9218 urgency levels, within the peer's windows and at most
-    /// `max_transmit_chunk` bytes.
+    /// Bytes to write to the peer, or `None` when there is nothing to send. Calling it
+    /// again without [`advance_transmit`](Self::advance_transmit) shows the same bytes
+    /// first (frames queued since then follow them). Control frames come first, then
+    /// DATA of the ready streams, round robin within RFC 9218 urgency levels, within
+    /// the peer's windows and at most `max_transmit_chunk` bytes per scheduling round.
     pub fn poll_transmit(&mut self) -> Option<&[u8]> {
-        if self.handed > 0 {
-            self.out.drain(..self.handed.min(self.out.len()));
-            self.handed = 0;
-        }
         self.pending_settings_ack = false;
         self.pending_pong = false;
-        if self.state != State::Closed {
-            self.schedule();
+        if self.handed >= self.out.len() {
+            self.out.clear();
+            self.handed = 0;
+            if self.state != State::Closed {
+                self.schedule();
+            }
         }
-        if self.out.is_empty() {
-            return None;
+        let rest = self.out.get(self.handed..).unwrap_or(&[]);
+        if rest.is_empty() {
+            None
+        } else {
+            Some(rest)
         }
-        self.handed = self.out.len();
-        Some(&self.out)
+    }
+
+    /// The first `n` bytes shown by [`poll_transmit`](Self::poll_transmit) were
+    /// written; the next call resumes right after them.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.handed = self.handed.saturating_add(n).min(self.out.len());
+        if self.handed == self.out.len() {
+            self.out.clear();
+            self.handed = 0;
+        } else if self.handed > 64 * 1024 && self.handed > self.out.len() / 2 {
+            self.out.drain(..self.handed);
+            self.handed = 0;
+        }
+    }
+
+    /// The peer closed its sending side. An incomplete preface or frame is a
+    /// PROTOCOL_ERROR; otherwise streams in progress cannot complete, and the
+    /// connection ends with GOAWAY(NO_ERROR). Either way
+    /// [`Event::ConnectionTerminated`] follows.
+    pub fn receive_eof(&mut self) {
+        if self.state == State::Closed {
+            return;
+        }
+        if matches!(self.state, State::Preface(_)) || !self.rbuf.is_empty() || self.block.is_some()
+        {
+            self.conn_error(ErrorCode::PROTOCOL_ERROR, "connection closed mid-frame");
+        } else {
+            self.conn_error(ErrorCode::NO_ERROR, "peer closed");
+        }
     }
 
     fn schedule(&mut self) {
@@ -1807,5 +1843,40 @@ impl core::fmt::Debug for Connection {
             .field("streams", &self.streams.len())
             .field("highest_id", &self.highest_id)
             .finish()
+    }
+}
+
+impl viper_core::Transmit for Connection {
+    fn poll_transmit(&mut self) -> Option<&[u8]> {
+        Connection::poll_transmit(self)
+    }
+    fn advance_transmit(&mut self, n: usize) {
+        Connection::advance_transmit(self, n)
+    }
+}
+
+impl viper_core::SansIo for Connection {
+    type Event = Event;
+    fn receive(&mut self, data: &[u8]) -> usize {
+        Connection::receive(self, data)
+    }
+    fn receive_eof(&mut self) {
+        Connection::receive_eof(self)
+    }
+    fn poll_event(&mut self) -> Option<Event> {
+        Connection::poll_event(self)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        Connection::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        Connection::handle_timeout(self, now)
+    }
+    /// HTTP/2's graceful close: [`Connection::graceful_shutdown`].
+    fn close(&mut self) {
+        Connection::graceful_shutdown(self)
+    }
+    fn is_closed(&self) -> bool {
+        Connection::is_closed(self)
     }
 }

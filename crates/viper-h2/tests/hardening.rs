@@ -194,8 +194,10 @@ fn c4_settings_flood_one_pending_ack() {
         assert_eq!(first, 9, "exactly one ACK pending");
         // Driven normally, every SETTINGS is answered, one at a time.
         c.feed(&flood[used..], split);
+        // The first ACK was shown but not advanced past, so it is still written:
+        // every one of the 2000 SETTINGS gets exactly one ACK.
         let acks = c.frames.iter().filter(|f| f.is(kind::SETTINGS)).count();
-        assert_eq!(acks, 1999);
+        assert_eq!(acks, 2000);
         assert_eq!(c.goaway(), None);
         bystander_ok(other);
     }

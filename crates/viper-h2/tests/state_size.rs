@@ -24,13 +24,19 @@ fn drive(conn: &mut Connection, mut input: &[u8]) {
         let n = conn.receive(input);
         input = &input[n..];
         while conn.poll_event().is_some() {}
-        while conn.poll_transmit().is_some() {}
+        while let Some(b) = conn.poll_transmit() {
+            let n = b.len();
+            conn.advance_transmit(n);
+        }
         if input.is_empty() {
             break;
         }
     }
     // Let go of the last output slice.
-    while conn.poll_transmit().is_some() {}
+    while let Some(b) = conn.poll_transmit() {
+        let n = b.len();
+        conn.advance_transmit(n);
+    }
 }
 
 #[test]

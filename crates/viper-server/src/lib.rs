@@ -15,5 +15,5 @@ pub use conn::{
 };
 pub use headers::Headers;
 pub use stats::{Admission, Stats, REFUSAL_RESPONSE};
-pub use viper_core::{Duration, Instant};
+pub use viper_core::{DateCache, Duration, HttpDate, Instant};
 pub use viper_sse::Event as SseEvent;

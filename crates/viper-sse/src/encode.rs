@@ -421,3 +421,12 @@ fn format_decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
     &buf[i..]
 }
+
+impl viper_core::Transmit for Encoder {
+    fn poll_transmit(&mut self) -> Option<&[u8]> {
+        Encoder::poll_transmit(self)
+    }
+    fn advance_transmit(&mut self, n: usize) {
+        Encoder::advance_transmit(self, n)
+    }
+}

@@ -216,6 +216,12 @@ impl Parser {
         Ok(pos)
     }
 
+    /// End of stream, under the name every Viper protocol type uses: the same as
+    /// [`finish`](Parser::finish).
+    pub fn receive_eof(&mut self) {
+        self.finish()
+    }
+
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()

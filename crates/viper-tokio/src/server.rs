@@ -135,6 +135,19 @@ impl Drop for Guard {
     }
 }
 
+/// The `date` for responses: the wall clock's second, formatted once per second per
+/// worker thread.
+fn http_date() -> viper_server::HttpDate {
+    thread_local! {
+        static CACHE: std::cell::RefCell<viper_server::DateCache> =
+            std::cell::RefCell::new(viper_server::DateCache::new());
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    CACHE.with(|c| c.borrow_mut().get(secs))
+}
+
 #[derive(Clone, Copy)]
 struct Clock(tokio::time::Instant);
 
@@ -414,6 +427,7 @@ impl<S: Send + Sync + 'static> ConnTask<S> {
             tokio::pin!(sleep);
             let mut armed: Option<tokio::time::Instant> = None;
             loop {
+                self.conn.set_date(http_date());
                 self.conn.handle_timeout(self.clock.now());
                 // Feed, dispatch, write until nothing moves.
                 loop {

@@ -1110,6 +1110,27 @@ impl WebSocket {
         Ok(())
     }
 
+    /// The peer's TCP stream ended. Unless the close handshake already finished, the
+    /// connection fails with [`Error::ConnectionLost`] (code 1006: no close frame can
+    /// be exchanged any more) and is [`State::Closed`]. Messages completed before
+    /// stay available from `poll_event`.
+    pub fn receive_eof(&mut self) {
+        if self.state == State::Closed {
+            return;
+        }
+        // No close frame: the peer cannot read it.
+        self.close_sent = true;
+        self.fail(Error::ConnectionLost);
+    }
+
+    /// The graceful close: the close handshake with 1000 (normal closure). Same as
+    /// `send_close(CloseCode::NORMAL, "")`; does nothing once a close was sent.
+    pub fn close(&mut self) {
+        if !self.close_sent && self.state == State::Open {
+            let _ = self.send_close(CloseCode::NORMAL, "");
+        }
+    }
+
     /// Bytes waiting to be written to the socket, if any. Call
     /// [`advance_transmit`](Self::advance_transmit) with how many were written.
     pub fn poll_transmit(&self) -> Option<&[u8]> {
@@ -1274,5 +1295,40 @@ fn inflate_error(e: InflateError) -> Error {
     match e {
         InflateError::Corrupt => Error::Decompression,
         InflateError::TooLarge => Error::MessageTooLarge,
+    }
+}
+
+impl viper_core::Transmit for WebSocket {
+    fn poll_transmit(&mut self) -> Option<&[u8]> {
+        WebSocket::poll_transmit(self)
+    }
+    fn advance_transmit(&mut self, n: usize) {
+        WebSocket::advance_transmit(self, n)
+    }
+}
+
+impl viper_core::SansIo for WebSocket {
+    type Event = Event;
+    fn receive(&mut self, data: &[u8]) -> usize {
+        WebSocket::receive(self, data)
+    }
+    fn receive_eof(&mut self) {
+        WebSocket::receive_eof(self)
+    }
+    fn poll_event(&mut self) -> Option<Event> {
+        WebSocket::poll_event(self)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        WebSocket::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        WebSocket::handle_timeout(self, now)
+    }
+    /// WebSocket's graceful close: [`WebSocket::close`] (the close handshake, 1000).
+    fn close(&mut self) {
+        WebSocket::close(self)
+    }
+    fn is_closed(&self) -> bool {
+        self.state == State::Closed
     }
 }

@@ -80,6 +80,9 @@ pub enum Error {
     PongTimeout,
     /// The peer did not answer our close frame within `Config::close_timeout`. (no close frame)
     CloseTimeout,
+    /// The peer's TCP stream ended without a close handshake (reported as 1006;
+    /// no close frame is sent).
+    ConnectionLost,
 }
 
 impl Error {
@@ -101,7 +104,7 @@ impl Error {
             | Decompression => Some(CloseCode::PROTOCOL_ERROR),
             InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
             FrameTooLarge | MessageTooLarge => Some(CloseCode::MESSAGE_TOO_BIG),
-            PongTimeout | CloseTimeout => None,
+            PongTimeout | CloseTimeout | ConnectionLost => None,
         }
     }
 }
@@ -127,6 +130,7 @@ impl fmt::Display for Error {
             MessageTooLarge => "message too large",
             PongTimeout => "pong timeout",
             CloseTimeout => "close handshake timeout",
+            ConnectionLost => "connection lost without a close handshake",
         };
         f.write_str(s)
     }

@@ -34,7 +34,7 @@ pub fn drive_server(cfg: Config, pieces: &[&[u8]], eof: bool) -> (Vec<Event>, Ve
             }
             push_merged(events, ev);
         }
-        while let Some(b) = conn.poll_transmit() {
+        while let Some(b) = conn.take_transmit() {
             out.extend_from_slice(&b);
         }
     };
@@ -94,7 +94,7 @@ pub fn body_of(events: &[Event]) -> Vec<u8> {
 /// Drains all output of `conn` into one vector.
 pub fn drain(conn: &mut Connection) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(b) = conn.poll_transmit() {
+    while let Some(b) = conn.take_transmit() {
         out.extend_from_slice(&b);
     }
     out

@@ -147,6 +147,8 @@ impl Client {
             }
             while let Some(b) = self.conn.poll_transmit() {
                 self.wire.extend_from_slice(b);
+                let n = b.len();
+                self.conn.advance_transmit(n);
                 any = true;
             }
             if !any {

@@ -191,6 +191,8 @@ pub fn serve(mut sock: TcpStream) -> std::io::Result<()> {
             conn.poll_transmit()
         } {
             sock.write_all(b)?;
+            let n = b.len();
+            conn.advance_transmit(n);
             idle_since = StdInstant::now();
         }
         if conn.is_closed() {

@@ -8,12 +8,21 @@ use core::fmt;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use viper_core::Instant;
+use viper_core::{HttpDate, Instant};
 use viper_h1::{ErrorKind as H1Kind, Head, Method as H1Method, RequestHead as H1Head};
 use viper_h2::{ErrorCode, H2cUpgrade};
 use viper_ws::handshake::{self, ServerConfig};
 use viper_ws::{CloseCode, WebSocket};
 
+mod h1;
+mod h2;
+mod sse;
+mod ws;
+
+use self::h1::*;
+use self::h2::*;
+use self::sse::*;
+use self::ws::*;
 use crate::config::Config;
 use crate::headers::Headers;
 use viper_sse::Event as SseEvent;
@@ -73,6 +82,12 @@ pub struct Request {
 }
 
 impl Request {
+    /// The method as the shared [`viper_core::Method`]; `None` for a token outside the
+    /// standard set (answer it with 501).
+    pub fn standard_method(&self) -> Option<viper_core::Method> {
+        viper_core::Method::parse(self.method.as_bytes())
+    }
+
     /// The path part of the target.
     pub fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("")
@@ -214,59 +229,6 @@ impl fmt::Display for Error {
 }
 
 #[derive(Debug)]
-struct H1Cur {
-    id: StreamId,
-    recv_done: bool,
-    responded: bool,
-    finished: bool,
-    streaming: bool,
-    head_req: bool,
-    want_writable: bool,
-    sse_next: Option<Instant>,
-}
-
-#[derive(Debug)]
-struct H1State {
-    conn: viper_h1::Connection,
-    cur: Option<H1Cur>,
-    upgrade: Option<(H1Head, Bytes)>,
-    next_id: StreamId,
-}
-
-#[derive(Debug, Default)]
-struct H2Stream {
-    recv_ended: bool,
-    responded: bool,
-    sent_done: bool,
-    head_req: bool,
-    backlog: Vec<u8>,
-    backlog_end: bool,
-    sse_next: Option<Instant>,
-    /// Flow-controlled body bytes handed to the application and not yet released
-    /// (manual release mode only).
-    unreleased: u32,
-    /// The application will not read the rest of the body: credit it back at once.
-    discard: bool,
-    /// The request head ended the stream: no body at all.
-    no_body: bool,
-}
-
-#[derive(Debug)]
-struct H2State {
-    conn: Box<viper_h2::Connection>,
-    streams: BTreeMap<StreamId, H2Stream>,
-    pending_in: Vec<u8>,
-    idle_since: Option<Instant>,
-    fed: usize,
-}
-
-#[derive(Debug)]
-struct WsState {
-    ws: WebSocket,
-    id: StreamId,
-}
-
-#[derive(Debug)]
 enum Proto {
     Sniff(Vec<u8>),
     H1(Box<H1State>),
@@ -297,61 +259,30 @@ pub struct Connection {
     closed_reported: bool,
     shutting_down: bool,
     peer_eof: bool,
+    /// The `date` value the adapter last injected ([`Connection::set_date`]).
+    date: Option<HttpDate>,
 }
 
-fn h1_close_reason(kind: H1Kind) -> CloseReason {
-    match kind {
-        H1Kind::HeaderTimeout | H1Kind::BodyTimeout | H1Kind::IdleTimeout => CloseReason::Timeout,
-        H1Kind::HeadTooLarge
-        | H1Kind::TooManyHeaders
-        | H1Kind::UriTooLong
-        | H1Kind::BodyTooLarge => CloseReason::Limit,
-        _ => CloseReason::ProtocolError,
+/// The `date` field to add to a response: RFC 9110 §6.6.1 asks an origin server with a
+/// clock for one on every 2xx–5xx answer; the application's own `date` wins.
+fn date_field<'a, N: AsRef<[u8]>, V: AsRef<[u8]>>(
+    date: &'a Option<HttpDate>,
+    status: u16,
+    headers: &[(N, V)],
+) -> Option<(&'static [u8], &'a [u8])> {
+    let d = date.as_ref()?;
+    if status < 200
+        || headers
+            .iter()
+            .any(|(n, _)| n.as_ref().eq_ignore_ascii_case(b"date"))
+    {
+        return None;
     }
+    Some((b"date", d.as_str().as_bytes()))
 }
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn h1_request(head: &H1Head, id: StreamId, upgrade: Option<Upgrade>) -> Request {
-    let mut headers = Headers::new();
-    for (n, v) in head.headers.iter() {
-        headers.push(n, v);
-    }
-    Request {
-        id,
-        version: match head.version {
-            viper_h1::Version::Http10 => Version::Http10,
-            _ => Version::Http11,
-        },
-        method: lossy(head.method.as_bytes()),
-        target: lossy(&head.target),
-        authority: head.headers.get("host").map(lossy),
-        headers,
-        upgrade,
-    }
-}
-
-fn h2_request(head: &viper_h2::RequestHead, id: StreamId) -> Request {
-    let mut headers = Headers::new();
-    for f in head.headers() {
-        headers.push(f.name, f.value);
-    }
-    let upgrade = match head.protocol() {
-        Some(_) => Some(Upgrade::Other),
-        None if head.method() == b"CONNECT" => Some(Upgrade::Other),
-        None => None,
-    };
-    Request {
-        id,
-        version: Version::Http2,
-        method: lossy(head.method()),
-        target: lossy(head.path().unwrap_or(b"")),
-        authority: head.authority().map(lossy),
-        headers,
-        upgrade,
-    }
 }
 
 fn write_usize(v: usize, buf: &mut [u8; 20]) -> &[u8] {
@@ -366,31 +297,6 @@ fn write_usize(v: usize, buf: &mut [u8; 20]) -> &[u8] {
         }
     }
     &buf[i..]
-}
-
-fn is_h2_forbidden(name: &[u8]) -> bool {
-    [
-        &b"connection"[..],
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"upgrade",
-    ]
-    .iter()
-    .any(|f| name.eq_ignore_ascii_case(f))
-}
-
-/// Lowercased names for HTTP/2, connection-specific fields dropped.
-fn h2_fields<N: AsRef<[u8]>, V: AsRef<[u8]>>(headers: &[(N, V)]) -> Vec<(Vec<u8>, &[u8])> {
-    headers
-        .iter()
-        .filter(|(n, _)| !is_h2_forbidden(n.as_ref()))
-        .map(|(n, v)| (n.as_ref().to_ascii_lowercase(), v.as_ref()))
-        .collect()
-}
-
-fn sse_due(next: Option<Instant>, now: Instant) -> bool {
-    next.is_some_and(|t| t <= now)
 }
 
 impl Connection {
@@ -409,7 +315,21 @@ impl Connection {
             closed_reported: false,
             shutting_down: false,
             peer_eof: false,
+            date: None,
         }
+    }
+
+    /// Sets the `date` every response from now on carries (RFC 9110 §6.6.1). The
+    /// adapter owns the clock: it calls this when the connection opens and then once
+    /// per second (a [`viper_core::DateCache`] formats each second once). Until it is
+    /// called, responses have no `date`. A `date` the application sets itself is kept.
+    pub fn set_date(&mut self, date: HttpDate) {
+        self.date = Some(date);
+    }
+
+    /// The `date` last given to [`set_date`](Self::set_date).
+    pub fn date(&self) -> Option<HttpDate> {
+        self.date
     }
 
     /// The configuration in force.
@@ -591,37 +511,6 @@ impl Connection {
         }
     }
 
-    fn switch_to_h1(&mut self, initial: &[u8]) {
-        let mut conn = viper_h1::Connection::server(self.config.h1.clone(), self.now);
-        conn.receive(initial);
-        self.proto = Proto::H1(Box::new(H1State {
-            conn,
-            cur: None,
-            upgrade: None,
-            next_id: 0,
-        }));
-    }
-
-    fn switch_to_h2(&mut self, initial: &[u8]) {
-        let conn = Box::new(viper_h2::Connection::new(self.config.h2.clone(), self.now));
-        self.install_h2(conn, initial);
-    }
-
-    fn install_h2(&mut self, conn: Box<viper_h2::Connection>, initial: &[u8]) {
-        let mut s = H2State {
-            conn,
-            streams: BTreeMap::new(),
-            pending_in: Vec::new(),
-            idle_since: Some(self.now),
-            fed: 0,
-        };
-        let n = s.conn.receive(initial);
-        s.fed = n;
-        s.pending_in
-            .extend_from_slice(initial.get(n..).unwrap_or(&[]));
-        self.proto = Proto::H2(Box::new(s));
-    }
-
     // ------------------------------------------------------------------ events
 
     /// The next event, if any. Call it until `None` after every `receive`,
@@ -641,415 +530,6 @@ impl Connection {
                 return None;
             }
         }
-    }
-
-    /// One step of HTTP/1.1; `true` when something happened (an event may be queued).
-    fn poll_h1(&mut self) -> bool {
-        let Proto::H1(s) = &mut self.proto else {
-            return false;
-        };
-        let Some(ev) = s.conn.poll_event() else {
-            if s.conn.is_closed() && !self.closed_reported {
-                let r = self.close_reason.unwrap_or(if self.peer_eof {
-                    CloseReason::Peer
-                } else {
-                    CloseReason::Local
-                });
-                self.report_closed(r);
-                return true;
-            }
-            return false;
-        };
-        match ev {
-            viper_h1::Event::Request(head) => {
-                s.next_id = s.next_id.wrapping_add(1);
-                let id = s.next_id;
-                s.cur = Some(H1Cur {
-                    id,
-                    recv_done: false,
-                    responded: false,
-                    finished: false,
-                    streaming: false,
-                    head_req: head.method == H1Method::Head,
-                    want_writable: false,
-                    sse_next: None,
-                });
-                self.stats.requests_h1 += 1;
-                self.events
-                    .push_back(Event::Request(h1_request(&head, id, None)));
-            }
-            viper_h1::Event::Data(data) => {
-                if let Some(c) = &s.cur {
-                    self.events.push_back(Event::Data { id: c.id, data });
-                }
-            }
-            viper_h1::Event::End { trailers } => {
-                if let Some(c) = &mut s.cur {
-                    c.recv_done = true;
-                    let id = c.id;
-                    if c.finished {
-                        s.cur = None;
-                    }
-                    let mut t = Headers::new();
-                    for (n, v) in trailers.iter() {
-                        t.push(n, v);
-                    }
-                    self.events.push_back(Event::End { id, trailers: t });
-                    self.h1_after_exchange();
-                }
-            }
-            viper_h1::Event::Upgrade {
-                head: Head::Request(head),
-                rest,
-            } => {
-                let h2c = self.config.h2c_upgrade
-                    && head.headers.get("http2-settings").is_some()
-                    && head
-                        .headers
-                        .get_all("upgrade")
-                        .any(|v| has_token(v, b"h2c"));
-                if h2c && self.try_h2c(&head, &rest) {
-                    return true;
-                }
-                let Proto::H1(s) = &mut self.proto else {
-                    return true;
-                };
-                let ws = head
-                    .headers
-                    .get_all("upgrade")
-                    .any(|v| has_token(v, b"websocket"));
-                s.next_id = s.next_id.wrapping_add(1);
-                let id = s.next_id;
-                s.cur = Some(H1Cur {
-                    id,
-                    recv_done: true,
-                    responded: false,
-                    finished: false,
-                    streaming: false,
-                    head_req: false,
-                    want_writable: false,
-                    sse_next: None,
-                });
-                self.stats.requests_h1 += 1;
-                let kind = if ws {
-                    Upgrade::WebSocket
-                } else {
-                    Upgrade::Other
-                };
-                self.events
-                    .push_back(Event::Request(h1_request(&head, id, Some(kind))));
-                self.events.push_back(Event::End {
-                    id,
-                    trailers: Headers::new(),
-                });
-                s.upgrade = Some((head, rest));
-            }
-            viper_h1::Event::Http2Preface { bytes } => {
-                self.switch_to_h2(&bytes);
-            }
-            viper_h1::Event::Error(e) => {
-                self.close_reason.get_or_insert(h1_close_reason(e.kind));
-                if let Some(status) = e.status {
-                    self.stats.errors_h1 += 1;
-                    if s.conn
-                        .send_response(status, &[("content-length", "0")])
-                        .is_ok()
-                    {
-                        let _ = s.conn.finish();
-                    }
-                }
-                if let Some(c) = s.cur.take() {
-                    if !c.finished {
-                        self.events.push_back(Event::Reset { id: c.id });
-                    }
-                }
-            }
-            viper_h1::Event::Closed => {
-                self.close_reason.get_or_insert(CloseReason::Peer);
-            }
-            viper_h1::Event::Upgrade { .. }
-            | viper_h1::Event::Continue
-            | viper_h1::Event::Informational(_)
-            | viper_h1::Event::Response(_) => {}
-        }
-        true
-    }
-
-    /// Switches to HTTP/2 for an `Upgrade: h2c` request; `false` if the settings are
-    /// unusable (the request is then served as HTTP/1.1).
-    fn try_h2c(&mut self, head: &H1Head, rest: &Bytes) -> bool {
-        let Proto::H1(s) = &mut self.proto else {
-            return false;
-        };
-        let raw = head.headers.get("http2-settings").unwrap_or(&[]);
-        let trimmed: Vec<u8> = raw
-            .iter()
-            .copied()
-            .filter(|b| !matches!(b, b'=' | b' ' | b'\t'))
-            .collect();
-        let Ok(settings) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&trimmed) else {
-            return false;
-        };
-        let fields: Vec<(&[u8], &[u8])> = head.headers.iter().collect();
-        let up = H2cUpgrade {
-            settings: &settings,
-            method: head.method.as_bytes(),
-            target: &head.target,
-            authority: b"",
-            headers: &fields,
-        };
-        let Ok(conn) = viper_h2::Connection::from_h2c_upgrade(self.config.h2.clone(), self.now, up)
-        else {
-            return false;
-        };
-        if s.conn
-            .send_response(101, &[("connection", "Upgrade"), ("upgrade", "h2c")])
-            .is_err()
-        {
-            return false;
-        }
-        while let Some(b) = s.conn.poll_transmit() {
-            self.out.extend_from_slice(&b);
-        }
-        self.stats.upgrades_h2c += 1;
-        self.install_h2(Box::new(conn), rest);
-        true
-    }
-
-    fn h1_after_exchange(&mut self) {
-        if !self.shutting_down {
-            return;
-        }
-        if let Proto::H1(s) = &mut self.proto {
-            if s.cur.is_none() && s.upgrade.is_none() {
-                self.close_reason.get_or_insert(CloseReason::Local);
-                s.conn.close();
-            }
-        }
-    }
-
-    fn poll_h2(&mut self) -> bool {
-        let now = self.now;
-        let Proto::H2(s) = &mut self.proto else {
-            return false;
-        };
-        let Some(ev) = s.conn.poll_event() else {
-            if s.conn.open_streams() == 0 {
-                s.idle_since.get_or_insert(now);
-            } else {
-                s.idle_since = None;
-            }
-            if s.conn.is_closed() && !self.closed_reported {
-                let r = self.close_reason.unwrap_or(CloseReason::Local);
-                self.report_closed(r);
-                return true;
-            }
-            return false;
-        };
-        use viper_h2::Event as E;
-        match ev {
-            E::Request {
-                stream_id,
-                head,
-                end_stream,
-            } => {
-                s.idle_since = None;
-                s.streams.insert(
-                    stream_id,
-                    H2Stream {
-                        head_req: head.method() == b"HEAD",
-                        no_body: end_stream,
-                        ..H2Stream::default()
-                    },
-                );
-                self.stats.requests_h2 += 1;
-                self.events
-                    .push_back(Event::Request(h2_request(&head, stream_id)));
-            }
-            E::Data {
-                stream_id,
-                data,
-                flow_controlled_len,
-            } => {
-                let manual = !self.config.h2.auto_release;
-                match s.streams.get_mut(&stream_id) {
-                    Some(st) if !st.discard && !data.is_empty() => {
-                        if manual {
-                            st.unreleased = st.unreleased.saturating_add(flow_controlled_len);
-                        }
-                        self.events.push_back(Event::Data {
-                            id: stream_id,
-                            data: Bytes::from(data),
-                        });
-                    }
-                    // Nobody will read these bytes: give their stream window back now,
-                    // so the peer can finish sending a body that is being dropped.
-                    _ if manual && flow_controlled_len > 0 => {
-                        let _ = s.conn.release_capacity(stream_id, flow_controlled_len);
-                    }
-                    _ => {}
-                }
-            }
-            E::Trailers {
-                stream_id,
-                trailers,
-            } => {
-                if let Some(st) = s.streams.get_mut(&stream_id) {
-                    st.recv_ended = true;
-                    let mut t = Headers::new();
-                    for f in trailers.iter() {
-                        t.push(f.name, f.value);
-                    }
-                    if st.sent_done {
-                        s.streams.remove(&stream_id);
-                    }
-                    self.events.push_back(Event::End {
-                        id: stream_id,
-                        trailers: t,
-                    });
-                }
-            }
-            E::StreamEnded { stream_id } => {
-                if let Some(st) = s.streams.get_mut(&stream_id) {
-                    if !st.recv_ended {
-                        st.recv_ended = true;
-                        if st.sent_done {
-                            s.streams.remove(&stream_id);
-                        }
-                        self.events.push_back(Event::End {
-                            id: stream_id,
-                            trailers: Headers::new(),
-                        });
-                    }
-                }
-            }
-            E::StreamReset { stream_id, .. } => {
-                self.stats.h2_stream_resets += 1;
-                if s.streams.remove(&stream_id).is_some() {
-                    self.events.push_back(Event::Reset { id: stream_id });
-                }
-            }
-            E::SendCapacity { stream_id } => {
-                let ready = Self::h2_flush_backlog(s, stream_id);
-                if ready {
-                    self.events.push_back(Event::Writable { id: stream_id });
-                }
-            }
-            E::ConnectionTerminated {
-                error_code, remote, ..
-            } => {
-                let reason = if remote {
-                    CloseReason::Peer
-                } else if error_code == ErrorCode::NO_ERROR {
-                    self.close_reason.unwrap_or(CloseReason::Local)
-                } else if error_code == ErrorCode::SETTINGS_TIMEOUT {
-                    self.stats.errors_h2 += 1;
-                    CloseReason::Timeout
-                } else if error_code == ErrorCode::ENHANCE_YOUR_CALM
-                    || error_code == ErrorCode::REFUSED_STREAM
-                {
-                    self.stats.errors_h2 += 1;
-                    CloseReason::Limit
-                } else {
-                    self.stats.errors_h2 += 1;
-                    CloseReason::ProtocolError
-                };
-                self.close_reason.get_or_insert(reason);
-                let ids: Vec<StreamId> = s.streams.keys().copied().collect();
-                s.streams.clear();
-                for id in ids {
-                    self.events.push_back(Event::Reset { id });
-                }
-                self.report_closed(reason);
-            }
-            E::GoAwayReceived { .. } => {
-                self.close_reason.get_or_insert(CloseReason::Peer);
-            }
-            _ => {}
-        }
-        true
-    }
-
-    /// Moves a stream's backlog into the HTTP/2 send buffer; `true` when it is empty.
-    fn h2_flush_backlog(s: &mut H2State, id: StreamId) -> bool {
-        let Some(st) = s.streams.get_mut(&id) else {
-            return false;
-        };
-        if st.backlog.is_empty() && !st.backlog_end {
-            return true;
-        }
-        let end = st.backlog_end;
-        match s.conn.send_data(id, &st.backlog, end) {
-            Ok(n) => {
-                let done = n >= st.backlog.len();
-                st.backlog.drain(..n.min(st.backlog.len()));
-                if done && end {
-                    st.backlog_end = false;
-                    st.sent_done = true;
-                    if st.recv_ended {
-                        s.streams.remove(&id);
-                    }
-                    return false;
-                }
-                done
-            }
-            Err(_) => {
-                s.streams.remove(&id);
-                false
-            }
-        }
-    }
-
-    fn poll_ws(&mut self) -> bool {
-        let Proto::Ws(s) = &mut self.proto else {
-            return false;
-        };
-        let id = s.id;
-        let Some(ev) = s.ws.poll_event() else {
-            if s.ws.state() == viper_ws::State::Closed && !self.closed_reported {
-                let r = self.close_reason.unwrap_or(CloseReason::Local);
-                self.report_closed(r);
-                return true;
-            }
-            return false;
-        };
-        match ev {
-            viper_ws::Event::Text(t) => {
-                self.stats.ws_messages_in += 1;
-                self.events.push_back(Event::WsMessage {
-                    id,
-                    message: WsMessage::Text(t),
-                });
-            }
-            viper_ws::Event::Binary(b) => {
-                self.stats.ws_messages_in += 1;
-                self.events.push_back(Event::WsMessage {
-                    id,
-                    message: WsMessage::Binary(b),
-                });
-            }
-            viper_ws::Event::Close { code, .. } => {
-                self.close_reason.get_or_insert(CloseReason::Peer);
-                self.events.push_back(Event::WsClosed { id, code: code.0 });
-            }
-            viper_ws::Event::Error(e) => {
-                self.stats.errors_ws += 1;
-                let reason = match e {
-                    viper_ws::Error::PongTimeout | viper_ws::Error::CloseTimeout => {
-                        CloseReason::Timeout
-                    }
-                    viper_ws::Error::FrameTooLarge | viper_ws::Error::MessageTooLarge => {
-                        CloseReason::Limit
-                    }
-                    _ => CloseReason::ProtocolError,
-                };
-                self.close_reason.get_or_insert(reason);
-                let code = e.close_code().map_or(1006, |c| c.0);
-                self.events.push_back(Event::WsClosed { id, code });
-            }
-            viper_ws::Event::Ping(_) | viper_ws::Event::Pong(_) => {}
-        }
-        true
     }
 
     // ------------------------------------------------------------------ commands
@@ -1094,6 +574,7 @@ impl Connection {
                 if let Some(l) = len {
                     hs.push((b"content-length", l));
                 }
+                hs.extend(date_field(&self.date, status, headers));
                 if shutting_down {
                     hs.push((b"connection", b"close"));
                 }
@@ -1133,6 +614,7 @@ impl Connection {
                 if let Some(l) = len {
                     hs.push((b"content-length", l));
                 }
+                hs.extend(date_field(&self.date, status, headers));
                 let data: &[u8] = match body {
                     Body::Full(b) if !st.head_req && !no_body_status => b,
                     _ => &[],
@@ -1166,19 +648,6 @@ impl Connection {
             Proto::Finished => Err(Error::Closed),
             _ => Err(Error::UnknownStream),
         }
-    }
-
-    fn h1_finished(&mut self, id: StreamId) {
-        if let Proto::H1(s) = &mut self.proto {
-            if let Some(c) = s.cur.as_mut().filter(|c| c.id == id) {
-                c.finished = true;
-                c.sse_next = None;
-                if c.recv_done {
-                    s.cur = None;
-                }
-            }
-        }
-        self.h1_after_exchange();
     }
 
     /// Sends body bytes of a streaming response. Returns how many were taken: fewer
@@ -1388,222 +857,6 @@ impl Connection {
         }
     }
 
-    /// Starts a Server-Sent Events response on request `id`: `200`,
-    /// `content-type: text/event-stream`, `cache-control: no-cache`, plus `headers`.
-    /// Heartbeats are sent by the timer (`Config::sse_heartbeat`); the stream is
-    /// never purged as idle. Events follow with [`send_sse`](Self::send_sse); end it
-    /// with [`finish`](Self::finish).
-    pub fn start_sse<N, V>(&mut self, id: StreamId, headers: &[(N, V)]) -> Result<(), Error>
-    where
-        N: AsRef<[u8]>,
-        V: AsRef<[u8]>,
-    {
-        let mut hs: Vec<(&[u8], &[u8])> = Vec::with_capacity(headers.len() + 3);
-        hs.extend(
-            viper_sse::RESPONSE_HEADERS
-                .iter()
-                .map(|(n, v)| (n.as_bytes(), v.as_bytes())),
-        );
-        hs.extend(headers.iter().map(|(n, v)| (n.as_ref(), v.as_ref())));
-        self.send_response(id, 200, &hs, Body::Streaming)?;
-        let next = self.config.sse_heartbeat.map(|d| self.now + d);
-        match &mut self.proto {
-            Proto::H1(s) => {
-                if let Some(c) = s.cur.as_mut() {
-                    c.sse_next = next;
-                }
-            }
-            Proto::H2(s) => {
-                if let Some(st) = s.streams.get_mut(&id) {
-                    st.sse_next = next;
-                }
-            }
-            _ => {}
-        }
-        self.stats.sse_streams += 1;
-        Ok(())
-    }
-
-    /// Sends one SSE event on a stream started with [`start_sse`](Self::start_sse).
-    /// The event (encoded by viper-sse) is taken whole or not at all
-    /// ([`Error::WouldBlock`] when the output buffer is full: the client reads too
-    /// slowly; [`Error::InvalidHeader`] when its `id` or type holds a line break).
-    pub fn send_sse(&mut self, id: StreamId, event: &SseEvent<'_>) -> Result<(), Error> {
-        let mut buf = Vec::new();
-        event
-            .encode_into(&mut buf)
-            .map_err(|_| Error::InvalidHeader)?;
-        self.send_sse_raw(id, &buf, true)?;
-        self.stats.sse_events += 1;
-        Ok(())
-    }
-
-    fn send_sse_raw(&mut self, id: StreamId, bytes: &[u8], reset_timer: bool) -> Result<(), Error> {
-        if self.room() == 0 {
-            return Err(Error::WouldBlock);
-        }
-        let next = self.config.sse_heartbeat.map(|d| self.now + d);
-        match &mut self.proto {
-            Proto::H1(s) => {
-                let c = s
-                    .cur
-                    .as_mut()
-                    .filter(|c| c.id == id)
-                    .ok_or(Error::UnknownStream)?;
-                if !c.streaming || c.finished {
-                    return Err(Error::WrongState);
-                }
-                if reset_timer && c.sse_next.is_some() {
-                    c.sse_next = next;
-                }
-                if !c.head_req {
-                    s.conn
-                        .send_data(Bytes::copy_from_slice(bytes))
-                        .map_err(|_| Error::WrongState)?;
-                }
-                self.pump();
-                Ok(())
-            }
-            Proto::H2(s) => {
-                let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
-                if !st.responded || st.sent_done || st.backlog_end {
-                    return Err(Error::WrongState);
-                }
-                if st.backlog.len() > self.config.max_output_buffer {
-                    return Err(Error::WouldBlock);
-                }
-                if reset_timer && st.sse_next.is_some() {
-                    st.sse_next = next;
-                }
-                if st.head_req {
-                    return Ok(());
-                }
-                if st.backlog.is_empty() {
-                    let n = s
-                        .conn
-                        .send_data(id, bytes, false)
-                        .map_err(|_| Error::UnknownStream)?;
-                    st.backlog.extend_from_slice(bytes.get(n..).unwrap_or(&[]));
-                } else {
-                    st.backlog.extend_from_slice(bytes);
-                }
-                Ok(())
-            }
-            Proto::Finished => Err(Error::Closed),
-            _ => Err(Error::UnknownStream),
-        }
-    }
-
-    /// Accepts the WebSocket handshake of request `id` (an HTTP/1.1 request reported
-    /// with [`Upgrade::WebSocket`]): sends `101` with the subprotocol chosen from
-    /// `protocols` (in preference order) and switches the connection to WebSocket.
-    /// An invalid handshake is answered with 400/426 and reported as
-    /// [`Error::HandshakeRejected`].
-    pub fn accept_websocket(&mut self, id: StreamId, protocols: &[&str]) -> Result<(), Error> {
-        let Proto::H1(s) = &mut self.proto else {
-            return Err(Error::WrongState);
-        };
-        if s.cur.as_ref().is_none_or(|c| c.id != id || c.responded) {
-            return Err(Error::UnknownStream);
-        }
-        let Some((head, rest)) = s.upgrade.take() else {
-            return Err(Error::WrongState);
-        };
-        let cfg = ServerConfig {
-            protocols: protocols.iter().map(|p| String::from(*p)).collect(),
-            deflate: None,
-        };
-        let version = match head.version {
-            viper_h1::Version::Http10 => (1, 0),
-            _ => (1, 1),
-        };
-        match handshake::accept(head.method.as_bytes(), version, head.headers.iter(), &cfg) {
-            Ok(acc) => {
-                s.conn
-                    .send_response(101, &acc.headers)
-                    .map_err(|_| Error::WrongState)?;
-                while let Some(b) = s.conn.poll_transmit() {
-                    self.out.extend_from_slice(&b);
-                }
-                let ws = acc.into_websocket(self.config.ws, &rest);
-                self.proto = Proto::Ws(Box::new(WsState { ws, id }));
-                self.stats.websocket_sessions += 1;
-                Ok(())
-            }
-            Err(rej) => {
-                let mut hs: Vec<(&[u8], &[u8])> = rej
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
-                    .collect();
-                hs.push((b"content-length", b"0"));
-                if s.conn.send_response(rej.status, &hs).is_ok() {
-                    let _ = s.conn.finish();
-                }
-                if let Some(c) = s.cur.as_mut() {
-                    c.responded = true;
-                }
-                self.h1_finished(id);
-                self.pump();
-                Err(Error::HandshakeRejected(rej.status))
-            }
-        }
-    }
-
-    fn ws_state(&mut self, id: StreamId) -> Result<&mut WebSocket, Error> {
-        match &mut self.proto {
-            Proto::Ws(s) if s.id == id => Ok(&mut s.ws),
-            Proto::Finished => Err(Error::Closed),
-            _ => Err(Error::UnknownStream),
-        }
-    }
-
-    fn ws_result(r: Result<(), viper_ws::SendError>) -> Result<(), Error> {
-        r.map_err(|e| match e {
-            viper_ws::SendError::Closed => Error::Closed,
-            viper_ws::SendError::WouldBlock => Error::WouldBlock,
-            _ => Error::WrongState,
-        })
-    }
-
-    /// Sends a WebSocket message on session `id`. [`Error::WouldBlock`] when the
-    /// output buffer is full (the client reads too slowly).
-    pub fn ws_send(&mut self, id: StreamId, message: &WsMessage) -> Result<(), Error> {
-        if self.room() == 0 {
-            return Err(Error::WouldBlock);
-        }
-        let ws = self.ws_state(id)?;
-        let r = match message {
-            WsMessage::Text(t) => ws.send_text(t),
-            WsMessage::Binary(b) => ws.send_binary(b),
-        };
-        Self::ws_result(r)?;
-        self.stats.ws_messages_out += 1;
-        self.pump();
-        Ok(())
-    }
-
-    /// Sends a text message (see [`ws_send`](Self::ws_send)).
-    pub fn ws_send_text(&mut self, id: StreamId, text: &str) -> Result<(), Error> {
-        if self.room() == 0 {
-            return Err(Error::WouldBlock);
-        }
-        let ws = self.ws_state(id)?;
-        Self::ws_result(ws.send_text(text))?;
-        self.stats.ws_messages_out += 1;
-        self.pump();
-        Ok(())
-    }
-
-    /// Starts the WebSocket closing handshake with `code` and `reason`.
-    pub fn ws_close(&mut self, id: StreamId, code: u16, reason: &str) -> Result<(), Error> {
-        let ws = self.ws_state(id)?;
-        Self::ws_result(ws.send_close(CloseCode(code), reason))?;
-        self.close_reason.get_or_insert(CloseReason::Local);
-        self.pump();
-        Ok(())
-    }
-
     /// Graceful shutdown: an idle HTTP/1.1 connection closes at once, a busy one after
     /// the response in progress (which carries `connection: close` if not yet sent);
     /// HTTP/2 sends GOAWAY and lets open streams finish; SSE streams are ended;
@@ -1651,6 +904,12 @@ impl Connection {
         }
     }
 
+    /// The graceful close, under the name every Viper protocol type uses: the same as
+    /// [`shutdown`](Self::shutdown) (kept for callers until the adapters move).
+    pub fn close(&mut self) {
+        self.shutdown()
+    }
+
     /// Abandons the connection at once (no more output is produced);
     /// [`Event::Closed`] follows.
     pub fn abort(&mut self) {
@@ -1666,16 +925,20 @@ impl Connection {
         let max = self.config.max_output_buffer;
         match &mut self.proto {
             Proto::H1(s) => {
-                while let Some(b) = s.conn.poll_transmit() {
+                while let Some(b) = s.conn.take_transmit() {
                     self.out.extend_from_slice(&b);
                 }
             }
             Proto::H2(s) => {
                 while self.out.len().saturating_sub(self.out_pos) < max {
-                    match s.conn.poll_transmit() {
-                        Some(b) => self.out.extend_from_slice(b),
+                    let n = match s.conn.poll_transmit() {
+                        Some(b) => {
+                            self.out.extend_from_slice(b);
+                            b.len()
+                        }
                         None => break,
-                    }
+                    };
+                    s.conn.advance_transmit(n);
                 }
             }
             Proto::Ws(s) => {
@@ -1820,4 +1083,39 @@ impl Connection {
 fn has_token(v: &[u8], token: &[u8]) -> bool {
     v.split(|b| *b == b',')
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+impl viper_core::Transmit for Connection {
+    fn poll_transmit(&mut self) -> Option<&[u8]> {
+        Connection::poll_transmit(self)
+    }
+    fn advance_transmit(&mut self, n: usize) {
+        Connection::advance_transmit(self, n)
+    }
+}
+
+impl viper_core::SansIo for Connection {
+    type Event = Event;
+    fn receive(&mut self, data: &[u8]) -> usize {
+        Connection::receive(self, data)
+    }
+    fn receive_eof(&mut self) {
+        Connection::receive_eof(self)
+    }
+    fn poll_event(&mut self) -> Option<Event> {
+        Connection::poll_event(self)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        Connection::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        Connection::handle_timeout(self, now)
+    }
+    /// The server's graceful close: [`Connection::shutdown`].
+    fn close(&mut self) {
+        Connection::shutdown(self)
+    }
+    fn is_closed(&self) -> bool {
+        Connection::is_closed(self)
+    }
 }

@@ -1,0 +1,269 @@
+//! HTTP/2 at the server: streams of viper-h2 mapped to requests, per-stream response
+//! backlogs, body flow control.
+
+use super::*;
+
+#[derive(Debug, Default)]
+pub(super) struct H2Stream {
+    pub(super) recv_ended: bool,
+    pub(super) responded: bool,
+    pub(super) sent_done: bool,
+    pub(super) head_req: bool,
+    pub(super) backlog: Vec<u8>,
+    pub(super) backlog_end: bool,
+    pub(super) sse_next: Option<Instant>,
+    /// Flow-controlled body bytes handed to the application and not yet released
+    /// (manual release mode only).
+    pub(super) unreleased: u32,
+    /// The application will not read the rest of the body: credit it back at once.
+    pub(super) discard: bool,
+    /// The request head ended the stream: no body at all.
+    pub(super) no_body: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct H2State {
+    pub(super) conn: Box<viper_h2::Connection>,
+    pub(super) streams: BTreeMap<StreamId, H2Stream>,
+    pub(super) pending_in: Vec<u8>,
+    pub(super) idle_since: Option<Instant>,
+    pub(super) fed: usize,
+}
+
+pub(super) fn h2_request(head: &viper_h2::RequestHead, id: StreamId) -> Request {
+    let mut headers = Headers::new();
+    for f in head.headers() {
+        headers.push(f.name, f.value);
+    }
+    let upgrade = match head.protocol() {
+        Some(_) => Some(Upgrade::Other),
+        None if head.method() == b"CONNECT" => Some(Upgrade::Other),
+        None => None,
+    };
+    Request {
+        id,
+        version: Version::Http2,
+        method: lossy(head.method()),
+        target: lossy(head.path().unwrap_or(b"")),
+        authority: head.authority().map(lossy),
+        headers,
+        upgrade,
+    }
+}
+
+pub(super) fn is_h2_forbidden(name: &[u8]) -> bool {
+    [
+        &b"connection"[..],
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"upgrade",
+    ]
+    .iter()
+    .any(|f| name.eq_ignore_ascii_case(f))
+}
+
+/// Lowercased names for HTTP/2, connection-specific fields dropped.
+pub(super) fn h2_fields<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+    headers: &[(N, V)],
+) -> Vec<(Vec<u8>, &[u8])> {
+    headers
+        .iter()
+        .filter(|(n, _)| !is_h2_forbidden(n.as_ref()))
+        .map(|(n, v)| (n.as_ref().to_ascii_lowercase(), v.as_ref()))
+        .collect()
+}
+
+impl Connection {
+    pub(super) fn switch_to_h2(&mut self, initial: &[u8]) {
+        let conn = Box::new(viper_h2::Connection::new(self.config.h2.clone(), self.now));
+        self.install_h2(conn, initial);
+    }
+
+    pub(super) fn install_h2(&mut self, conn: Box<viper_h2::Connection>, initial: &[u8]) {
+        let mut s = H2State {
+            conn,
+            streams: BTreeMap::new(),
+            pending_in: Vec::new(),
+            idle_since: Some(self.now),
+            fed: 0,
+        };
+        let n = s.conn.receive(initial);
+        s.fed = n;
+        s.pending_in
+            .extend_from_slice(initial.get(n..).unwrap_or(&[]));
+        self.proto = Proto::H2(Box::new(s));
+    }
+
+    pub(super) fn poll_h2(&mut self) -> bool {
+        let now = self.now;
+        let Proto::H2(s) = &mut self.proto else {
+            return false;
+        };
+        let Some(ev) = s.conn.poll_event() else {
+            if s.conn.open_streams() == 0 {
+                s.idle_since.get_or_insert(now);
+            } else {
+                s.idle_since = None;
+            }
+            if s.conn.is_closed() && !self.closed_reported {
+                let r = self.close_reason.unwrap_or(CloseReason::Local);
+                self.report_closed(r);
+                return true;
+            }
+            return false;
+        };
+        use viper_h2::Event as E;
+        match ev {
+            E::Request {
+                stream_id,
+                head,
+                end_stream,
+            } => {
+                s.idle_since = None;
+                s.streams.insert(
+                    stream_id,
+                    H2Stream {
+                        head_req: head.method() == b"HEAD",
+                        no_body: end_stream,
+                        ..H2Stream::default()
+                    },
+                );
+                self.stats.requests_h2 += 1;
+                self.events
+                    .push_back(Event::Request(h2_request(&head, stream_id)));
+            }
+            E::Data {
+                stream_id,
+                data,
+                flow_controlled_len,
+            } => {
+                let manual = !self.config.h2.auto_release;
+                match s.streams.get_mut(&stream_id) {
+                    Some(st) if !st.discard && !data.is_empty() => {
+                        if manual {
+                            st.unreleased = st.unreleased.saturating_add(flow_controlled_len);
+                        }
+                        self.events.push_back(Event::Data {
+                            id: stream_id,
+                            data: Bytes::from(data),
+                        });
+                    }
+                    // Nobody will read these bytes: give their stream window back now,
+                    // so the peer can finish sending a body that is being dropped.
+                    _ if manual && flow_controlled_len > 0 => {
+                        let _ = s.conn.release_capacity(stream_id, flow_controlled_len);
+                    }
+                    _ => {}
+                }
+            }
+            E::Trailers {
+                stream_id,
+                trailers,
+            } => {
+                if let Some(st) = s.streams.get_mut(&stream_id) {
+                    st.recv_ended = true;
+                    let mut t = Headers::new();
+                    for f in trailers.iter() {
+                        t.push(f.name, f.value);
+                    }
+                    if st.sent_done {
+                        s.streams.remove(&stream_id);
+                    }
+                    self.events.push_back(Event::End {
+                        id: stream_id,
+                        trailers: t,
+                    });
+                }
+            }
+            E::StreamEnded { stream_id } => {
+                if let Some(st) = s.streams.get_mut(&stream_id) {
+                    if !st.recv_ended {
+                        st.recv_ended = true;
+                        if st.sent_done {
+                            s.streams.remove(&stream_id);
+                        }
+                        self.events.push_back(Event::End {
+                            id: stream_id,
+                            trailers: Headers::new(),
+                        });
+                    }
+                }
+            }
+            E::StreamReset { stream_id, .. } => {
+                self.stats.h2_stream_resets += 1;
+                if s.streams.remove(&stream_id).is_some() {
+                    self.events.push_back(Event::Reset { id: stream_id });
+                }
+            }
+            E::SendCapacity { stream_id } => {
+                let ready = Self::h2_flush_backlog(s, stream_id);
+                if ready {
+                    self.events.push_back(Event::Writable { id: stream_id });
+                }
+            }
+            E::ConnectionTerminated {
+                error_code, remote, ..
+            } => {
+                let reason = if remote {
+                    CloseReason::Peer
+                } else if error_code == ErrorCode::NO_ERROR {
+                    self.close_reason.unwrap_or(CloseReason::Local)
+                } else if error_code == ErrorCode::SETTINGS_TIMEOUT {
+                    self.stats.errors_h2 += 1;
+                    CloseReason::Timeout
+                } else if error_code == ErrorCode::ENHANCE_YOUR_CALM
+                    || error_code == ErrorCode::REFUSED_STREAM
+                {
+                    self.stats.errors_h2 += 1;
+                    CloseReason::Limit
+                } else {
+                    self.stats.errors_h2 += 1;
+                    CloseReason::ProtocolError
+                };
+                self.close_reason.get_or_insert(reason);
+                let ids: Vec<StreamId> = s.streams.keys().copied().collect();
+                s.streams.clear();
+                for id in ids {
+                    self.events.push_back(Event::Reset { id });
+                }
+                self.report_closed(reason);
+            }
+            E::GoAwayReceived { .. } => {
+                self.close_reason.get_or_insert(CloseReason::Peer);
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Moves a stream's backlog into the HTTP/2 send buffer; `true` when it is empty.
+    pub(super) fn h2_flush_backlog(s: &mut H2State, id: StreamId) -> bool {
+        let Some(st) = s.streams.get_mut(&id) else {
+            return false;
+        };
+        if st.backlog.is_empty() && !st.backlog_end {
+            return true;
+        }
+        let end = st.backlog_end;
+        match s.conn.send_data(id, &st.backlog, end) {
+            Ok(n) => {
+                let done = n >= st.backlog.len();
+                st.backlog.drain(..n.min(st.backlog.len()));
+                if done && end {
+                    st.backlog_end = false;
+                    st.sent_done = true;
+                    if st.recv_ended {
+                        s.streams.remove(&id);
+                    }
+                    return false;
+                }
+                done
+            }
+            Err(_) => {
+                s.streams.remove(&id);
+                false
+            }
+        }
+    }
+}
