@@ -266,4 +266,110 @@ impl Connection {
             }
         }
     }
+
+    pub(super) fn h2_send_response<N, V>(
+        &mut self,
+        id: StreamId,
+        status: u16,
+        headers: &[(N, V)],
+        body: Body<'_>,
+        len: Option<&[u8]>,
+    ) -> Result<(), Error>
+    where
+        N: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let Proto::H2(s) = &mut self.proto else {
+            return Err(Error::UnknownStream);
+        };
+        let no_body_status = status == 204 || status == 304 || status < 200;
+        let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
+        if st.responded {
+            return Err(Error::WrongState);
+        }
+        let fields = h2_fields(headers);
+        let mut hs: Vec<(&[u8], &[u8])> = fields.iter().map(|(n, v)| (&n[..], *v)).collect();
+        if let Some(l) = len {
+            hs.push((b"content-length", l));
+        }
+        hs.extend(date_field(&self.date, status, headers));
+        let data: &[u8] = match body {
+            Body::Full(b) if !st.head_req && !no_body_status => b,
+            _ => &[],
+        };
+        let end = match body {
+            Body::Streaming => false,
+            _ => data.is_empty(),
+        };
+        s.conn
+            .send_response(id, status, &hs, end)
+            .map_err(|e| match e {
+                viper_h2::SendError::InvalidHeader | viper_h2::SendError::InvalidStatus => {
+                    Error::InvalidHeader
+                }
+                viper_h2::SendError::ConnectionClosed => Error::Closed,
+                _ => Error::UnknownStream,
+            })?;
+        st.responded = status >= 200;
+        if end {
+            st.sent_done = true;
+            if st.recv_ended {
+                s.streams.remove(&id);
+            }
+        } else if !data.is_empty() {
+            st.backlog.extend_from_slice(data);
+            st.backlog_end = true;
+            Self::h2_flush_backlog(s, id);
+        }
+        Ok(())
+    }
+
+    pub(super) fn h2_send_data(&mut self, id: StreamId, data: &[u8]) -> Result<usize, Error> {
+        let Proto::H2(s) = &mut self.proto else {
+            return Err(Error::UnknownStream);
+        };
+        let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
+        if !st.responded || st.sent_done || st.backlog_end {
+            return Err(Error::WrongState);
+        }
+        if st.head_req {
+            return Ok(data.len());
+        }
+        if !st.backlog.is_empty() {
+            return Ok(0);
+        }
+        s.conn.send_data(id, data, false).map_err(|e| match e {
+            viper_h2::SendError::ConnectionClosed => Error::Closed,
+            _ => Error::UnknownStream,
+        })
+    }
+
+    pub(super) fn h2_finish<N, V>(&mut self, id: StreamId, trailers: &[(N, V)]) -> Result<(), Error>
+    where
+        N: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let Proto::H2(s) = &mut self.proto else {
+            return Err(Error::UnknownStream);
+        };
+        let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
+        if !st.responded || st.sent_done || st.backlog_end {
+            return Err(Error::WrongState);
+        }
+        if !trailers.is_empty() && st.backlog.is_empty() {
+            let fields = h2_fields(trailers);
+            let hs: Vec<(&[u8], &[u8])> = fields.iter().map(|(n, v)| (&n[..], *v)).collect();
+            s.conn
+                .send_trailers(id, &hs)
+                .map_err(|_| Error::InvalidHeader)?;
+            st.sent_done = true;
+            if st.recv_ended {
+                s.streams.remove(&id);
+            }
+            return Ok(());
+        }
+        st.backlog_end = true;
+        Self::h2_flush_backlog(s, id);
+        Ok(())
+    }
 }
