@@ -23,7 +23,17 @@ pub struct Config {
     /// one that will not be.
     pub h2: viper_h2::Config,
     /// WebSocket limits and timers (message size 4 MiB, pong and close timeouts).
+    /// `max_message_size` also bounds decompression: a compressed message that
+    /// inflates beyond it (a deflate bomb) is closed with 1009.
     pub ws: viper_ws::Config,
+    /// permessage-deflate (RFC 7692) for WebSocket sessions: accepted when the client
+    /// offers it, with these preferences (context takeover, window bits, level, and
+    /// `min_compress_size`, below which messages go out uncompressed). `None`
+    /// declines it. Default: `Some(DeflateConfig::default())` (context takeover on both
+    /// sides, 15-bit windows, level 1, 32 bytes minimum) — except on bare-metal and
+    /// ESP-IDF targets (`target_os = "none"` / `"espidf"`), where it is `None`: a
+    /// deflate context costs tens of KiB per session.
+    pub ws_deflate: Option<viper_ws::deflate::DeflateConfig>,
     /// Largest number of bytes the connection holds for the socket before
     /// `send_data`/`send_sse`/`ws_send` push back (return 0 or `WouldBlock`) so a slow
     /// reader cannot make the server buffer without limit. Default 256 KiB.
@@ -48,6 +58,11 @@ impl Default for Config {
             h1: viper_h1::Config::default(),
             h2: viper_h2::Config::default(),
             ws: viper_ws::Config::default(),
+            ws_deflate: if cfg!(any(target_os = "none", target_os = "espidf")) {
+                None
+            } else {
+                Some(viper_ws::deflate::DeflateConfig::default())
+            },
             max_output_buffer: 256 * 1024,
             h2_idle_timeout: Some(Duration::from_secs(60)),
             sse_heartbeat: Some(Duration::from_secs(15)),

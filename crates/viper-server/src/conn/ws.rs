@@ -79,7 +79,7 @@ impl Connection {
         };
         let cfg = ServerConfig {
             protocols: protocols.iter().map(|p| String::from(*p)).collect(),
-            deflate: None,
+            deflate: self.config.ws_deflate,
         };
         let version = match head.version {
             viper_h1::Version::Http10 => (1, 0),
