@@ -50,6 +50,11 @@ pub struct Config {
     /// Accept the HTTP/2 prior-knowledge preface. Default `true`; when `false` the
     /// preface is answered as HTTP/1.1 would (400).
     pub h2_prior_knowledge: bool,
+    /// Serve HTTP/2 only, with prior knowledge (as nghttpd does): every connection is
+    /// HTTP/2 from its first byte, so input that is not the connection preface gets
+    /// GOAWAY(PROTOCOL_ERROR) and a close (RFC 9113 §3.4) instead of an HTTP/1.1
+    /// answer. Default `false` (HTTP/1.1 and h2c share the port).
+    pub h2_only: bool,
 }
 
 impl Default for Config {
@@ -68,6 +73,7 @@ impl Default for Config {
             sse_heartbeat: Some(Duration::from_secs(15)),
             h2c_upgrade: true,
             h2_prior_knowledge: true,
+            h2_only: false,
         }
     }
 }

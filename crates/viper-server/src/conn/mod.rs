@@ -418,7 +418,10 @@ impl Connection {
                     buf.extend_from_slice(&rest[..take]);
                     used += take;
                     let n = buf.len();
-                    if buf[..] == H2_SNIFF[..n] {
+                    if self.config.h2_only {
+                        let b = core::mem::take(buf);
+                        self.switch_to_h2(&b);
+                    } else if buf[..] == H2_SNIFF[..n] {
                         if n < H2_SNIFF.len() {
                             break;
                         }
@@ -469,7 +472,7 @@ impl Connection {
                 if buf.is_empty() {
                     self.proto = Proto::Finished;
                     self.report_closed(CloseReason::Peer);
-                } else if buf[..] == H2_SNIFF[..buf.len()] {
+                } else if self.config.h2_only || buf[..] == H2_SNIFF[..buf.len()] {
                     // An incomplete preface is HTTP/2's to answer.
                     let b = core::mem::take(buf);
                     self.switch_to_h2(&b);
