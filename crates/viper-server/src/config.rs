@@ -15,6 +15,11 @@ pub struct Config {
     /// connections — never one that streams an SSE response or carries a WebSocket.
     pub h1: viper_h1::Config,
     /// HTTP/2 limits and timers; `max_concurrent_streams` (default 100) bounds streams.
+    /// `enable_connect_protocol` is `true` here (viper-h2's own default is `false`):
+    /// extended CONNECT with `:protocol websocket` (RFC 8441) is reported as a request
+    /// with [`Upgrade::WebSocket`](crate::Upgrade::WebSocket) and accepted with
+    /// [`Connection::accept_websocket`](crate::Connection::accept_websocket), exactly
+    /// as over HTTP/1.1.
     /// `auto_release` (default `true`) credits request body bytes back to the peer as
     /// their [`Event::Data`](crate::Event::Data) is polled; set it to `false` for
     /// per-stream backpressure, then call
@@ -61,7 +66,11 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             h1: viper_h1::Config::default(),
-            h2: viper_h2::Config::default(),
+            h2: viper_h2::Config {
+                // WebSocket over HTTP/2 (RFC 8441), served by `accept_websocket`.
+                enable_connect_protocol: true,
+                ..viper_h2::Config::default()
+            },
             ws: viper_ws::Config::default(),
             ws_deflate: if cfg!(any(target_os = "none", target_os = "espidf")) {
                 None

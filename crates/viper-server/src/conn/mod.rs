@@ -767,6 +767,7 @@ impl Connection {
                 }
             }
             Proto::H2(s) => {
+                Self::h2_ws_flush_all(s);
                 while self.out.len().saturating_sub(self.out_pos) < max {
                     let n = match s.conn.poll_transmit() {
                         Some(b) => {
