@@ -328,6 +328,9 @@ impl Connection {
             put(setting::MAX_FRAME_SIZE, self.cfg.max_frame_size);
         }
         put(setting::MAX_HEADER_LIST_SIZE, self.cfg.max_header_list_size);
+        if self.cfg.enable_connect_protocol {
+            put(setting::ENABLE_CONNECT_PROTOCOL, 1);
+        }
         Frame::Settings {
             ack: false,
             payload: &p,
@@ -925,7 +928,9 @@ impl Connection {
     fn complete_block(&mut self, id: u32, end_stream: bool, self_dep: bool, block: &[u8]) -> R {
         let existing = self.streams.get(&id).map(|s| s.recv_closed);
         let trailers = existing.is_some();
-        let allow_protocol = false;
+        // RFC 8441 §4: `:protocol` only once we announced ENABLE_CONNECT_PROTOCOL,
+        // and never in trailers.
+        let allow_protocol = self.cfg.enable_connect_protocol && !trailers;
         let mut b = Builder::new(trailers, allow_protocol);
         let res = self
             .dec

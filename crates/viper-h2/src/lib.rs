@@ -90,6 +90,10 @@ impl fmt::Display for ErrorCode {
 pub struct Config {
     /// SETTINGS_MAX_CONCURRENT_STREAMS we announce; streams beyond get REFUSED_STREAM.
     pub max_concurrent_streams: u32,
+    /// Announce SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 and accept extended CONNECT
+    /// requests carrying `:protocol` (RFC 8441; WebSocket over HTTP/2). Default `false`:
+    /// a `:protocol` field is then a malformed request.
+    pub enable_connect_protocol: bool,
     /// SETTINGS_INITIAL_WINDOW_SIZE we announce (per-stream receive window).
     pub initial_window_size: u32,
     /// Connection receive window (raised from 65 535 with a WINDOW_UPDATE at start).
@@ -213,6 +217,7 @@ impl Default for Config {
             settings_timeout: Duration::from_secs(10),
             send_stall_timeout: Duration::from_secs(30),
             shutdown_ping_timeout: Duration::from_secs(5),
+            enable_connect_protocol: false,
         }
     }
 }

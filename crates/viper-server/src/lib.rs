@@ -14,6 +14,6 @@ pub use conn::{
     H2_SNIFF, SSE_HEARTBEAT,
 };
 pub use headers::Headers;
-pub use stats::{Admission, Stats, REFUSAL_RESPONSE};
+pub use stats::{refusal, Admission, Refusal, Stats, H2_REFUSAL, REFUSAL_RESPONSE};
 pub use viper_core::{DateCache, Duration, HttpDate, Instant};
 pub use viper_sse::Event as SseEvent;

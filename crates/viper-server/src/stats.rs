@@ -116,6 +116,51 @@ impl Stats {
 /// socket is closed without reading the request.
 pub const REFUSAL_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
+/// The refusal for an HTTP/2 prior-knowledge client beyond `max_connections`: the
+/// server preface (an empty SETTINGS frame) and GOAWAY(last stream 0,
+/// REFUSED_STREAM, "max connections"), so the client knows nothing was processed and
+/// may retry, instead of an HTTP/1.1 503 it cannot parse.
+pub const H2_REFUSAL: &[u8] = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00\
+\x00\x00\x17\x07\x00\x00\x00\x00\x00\
+\x00\x00\x00\x00\x00\x00\x00\x07max connections";
+
+/// What to answer a connection refused by [`Admission`], from its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Write these bytes, then close.
+    Answer(&'static [u8]),
+    /// The bytes so far are the start of `PRI ` (HTTP/2's preface): read a little
+    /// more (bounded: at most 4 bytes matter) and ask again.
+    NeedMore,
+}
+
+/// Chooses the refusal for a connection from the bytes read so far: an HTTP/2
+/// prior-knowledge preface (or an `h2_only` listener) gets [`H2_REFUSAL`], anything
+/// else (including nothing at all, after the adapter's short wait) gets
+/// [`REFUSAL_RESPONSE`].
+///
+/// ```
+/// use viper_server::{refusal, Refusal, H2_REFUSAL, REFUSAL_RESPONSE};
+/// assert_eq!(refusal(b"PRI * HTTP/2.0\r\n", false), Refusal::Answer(H2_REFUSAL));
+/// assert_eq!(refusal(b"PR", false), Refusal::NeedMore);
+/// assert_eq!(refusal(b"GET / HTTP/1.1\r\n", false), Refusal::Answer(REFUSAL_RESPONSE));
+/// assert_eq!(refusal(b"", true), Refusal::Answer(H2_REFUSAL));
+/// ```
+pub fn refusal(first: &[u8], h2_only: bool) -> Refusal {
+    if h2_only {
+        return Refusal::Answer(H2_REFUSAL);
+    }
+    let sniff = crate::H2_SNIFF;
+    let n = first.len().min(sniff.len());
+    if first.get(..n) != sniff.get(..n) || first.is_empty() {
+        Refusal::Answer(REFUSAL_RESPONSE)
+    } else if n < sniff.len() {
+        Refusal::NeedMore
+    } else {
+        Refusal::Answer(H2_REFUSAL)
+    }
+}
+
 /// Admission control for new connections: at most `max_connections` at once.
 ///
 /// A connection beyond the limit is answered with [`REFUSAL_RESPONSE`] and closed;

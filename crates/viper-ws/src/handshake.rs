@@ -319,11 +319,72 @@ where
         Some(k) if key_count == 1 && STANDARD.decode(k).is_ok_and(|d| d.len() == 16) => k,
         _ => return Err(Reject::new(HandshakeError::InvalidKey)),
     };
-    let mut headers = alloc::vec![
+    let headers = alloc::vec![
         ("Upgrade", "websocket".to_string()),
         ("Connection", "Upgrade".to_string()),
         ("Sec-WebSocket-Accept", accept_key(key)),
     ];
+    Ok(negotiate(headers, &offered, &extensions, config))
+}
+
+/// Validates the WebSocket part of an HTTP/2 extended CONNECT request (RFC 8441 §5:
+/// `:method CONNECT`, `:protocol websocket`, which the caller has checked) and builds
+/// the answer. There is no key and no `Upgrade`/`Connection`: the answer is a `200`
+/// with [`Accept::headers`] (the selected subprotocol and extension, if any) on the
+/// stream, and the stream's DATA then carries WebSocket frames both ways.
+/// `Sec-WebSocket-Version` must be 13 (otherwise 400 with
+/// `Sec-WebSocket-Version: 13`). Limits as in [`accept`].
+pub fn accept_h2<'h, I>(headers: I, config: &ServerConfig) -> Result<Accept, Reject>
+where
+    I: IntoIterator<Item = (&'h [u8], &'h [u8])>,
+{
+    let limits = HandshakeLimits::default();
+    let mut version_ok = None::<bool>;
+    let mut offered: Vec<&[u8]> = Vec::new();
+    let mut extensions = String::new();
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case(b"sec-websocket-version") {
+            let ok = value.split(|b| *b == b',').all(|v| trim(v) == b"13");
+            version_ok = Some(version_ok.unwrap_or(true) && ok);
+        } else if name.eq_ignore_ascii_case(b"sec-websocket-protocol") {
+            for p in value.split(|b| *b == b',').map(trim).filter(|p| !p.is_empty()) {
+                if offered.len() >= limits.max_protocols {
+                    return Err(Reject::new(HandshakeError::TooManyHeaders));
+                }
+                offered.push(p);
+            }
+        } else if name.eq_ignore_ascii_case(b"sec-websocket-extensions") {
+            let joined = extensions
+                .len()
+                .saturating_add(usize::from(!extensions.is_empty()))
+                .saturating_add(value.len());
+            if joined > limits.max_extensions_len {
+                return Err(Reject::new(HandshakeError::TooManyHeaders));
+            }
+            if let Ok(v) = core::str::from_utf8(value) {
+                if !extensions.is_empty() {
+                    extensions.push(',');
+                }
+                extensions.push_str(v);
+            }
+        }
+    }
+    if version_ok != Some(true) {
+        let mut r = Reject::new(HandshakeError::UnsupportedVersion);
+        // HTTP/2 has no 426 Upgrade Required: 400, still naming the version.
+        r.status = 400;
+        return Err(r);
+    }
+    Ok(negotiate(Vec::new(), &offered, &extensions, config))
+}
+
+/// Subprotocol and permessage-deflate selection, shared by both handshakes.
+fn negotiate(
+    mut headers: Vec<(&'static str, String)>,
+    offered: &[&[u8]],
+    extensions: &str,
+    config: &ServerConfig,
+) -> Accept {
     let protocol = config
         .protocols
         .iter()
@@ -334,7 +395,7 @@ where
     }
     let mut deflate = None;
     if let Some(cfg) = &config.deflate {
-        let offers = deflate::for_each_extension(&extensions)
+        let offers = deflate::for_each_extension(extensions)
             .filter(|(name, _)| name.eq_ignore_ascii_case("permessage-deflate"))
             .map(|(_, params)| params);
         if let Some((params, resp)) = deflate::server_accept(cfg, offers) {
@@ -342,10 +403,10 @@ where
             deflate = Some(params);
         }
     }
-    Ok(Accept {
+    Accept {
         headers,
         negotiated: Negotiated { protocol, deflate },
-    })
+    }
 }
 
 /// Client side of the handshake: builds the request and checks the answer.

@@ -262,4 +262,129 @@ impl Connection {
         }
         self.h1_after_exchange();
     }
+
+    pub(super) fn h1_send_response<N, V>(
+        &mut self,
+        id: StreamId,
+        status: u16,
+        headers: &[(N, V)],
+        body: Body<'_>,
+        len: Option<&[u8]>,
+    ) -> Result<(), Error>
+    where
+        N: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let Proto::H1(s) = &mut self.proto else {
+            return Err(Error::UnknownStream);
+        };
+        let no_body_status = status == 204 || status == 304 || status < 200;
+        let shutting_down = self.shutting_down;
+        let c = s
+            .cur
+            .as_mut()
+            .filter(|c| c.id == id)
+            .ok_or(Error::UnknownStream)?;
+        if c.responded {
+            return Err(Error::WrongState);
+        }
+        let mut hs: Vec<(&[u8], &[u8])> = headers
+            .iter()
+            .map(|(n, v)| (n.as_ref(), v.as_ref()))
+            .collect();
+        if let Some(l) = len {
+            hs.push((b"content-length", l));
+        }
+        hs.extend(date_field(&self.date, status, headers));
+        if shutting_down {
+            hs.push((b"connection", b"close"));
+        }
+        s.conn.send_response(status, &hs).map_err(|e| match e {
+            viper_h1::SendError::InvalidHead => Error::InvalidHeader,
+            _ => Error::WrongState,
+        })?;
+        c.responded = true;
+        let head_req = c.head_req;
+        match body {
+            Body::Streaming => {
+                c.streaming = true;
+            }
+            Body::Full(b) => {
+                if !head_req && !no_body_status && !b.is_empty() {
+                    let _ = s.conn.send_data(Bytes::copy_from_slice(b));
+                }
+                let _ = s.conn.finish();
+                self.h1_finished(id);
+            }
+            Body::Empty => {
+                let _ = s.conn.finish();
+                self.h1_finished(id);
+            }
+        }
+        self.pump();
+        Ok(())
+    }
+
+    pub(super) fn h1_send_data(
+        &mut self,
+        id: StreamId,
+        data: &[u8],
+        room: usize,
+    ) -> Result<usize, Error> {
+        let Proto::H1(s) = &mut self.proto else {
+            return Err(Error::UnknownStream);
+        };
+        let c = s
+            .cur
+            .as_mut()
+            .filter(|c| c.id == id)
+            .ok_or(Error::UnknownStream)?;
+        if !c.streaming || c.finished {
+            return Err(Error::WrongState);
+        }
+        if c.head_req {
+            return Ok(data.len());
+        }
+        let n = room.min(data.len());
+        if n < data.len() {
+            c.want_writable = true;
+        }
+        if n > 0 {
+            s.conn
+                .send_data(Bytes::copy_from_slice(&data[..n]))
+                .map_err(|_| Error::WrongState)?;
+            self.pump();
+        }
+        Ok(n)
+    }
+
+    pub(super) fn h1_finish<N, V>(&mut self, id: StreamId, trailers: &[(N, V)]) -> Result<(), Error>
+    where
+        N: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let Proto::H1(s) = &mut self.proto else {
+            return Err(Error::UnknownStream);
+        };
+        let c = s
+            .cur
+            .as_mut()
+            .filter(|c| c.id == id)
+            .ok_or(Error::UnknownStream)?;
+        if !c.streaming || c.finished {
+            return Err(Error::WrongState);
+        }
+        let r = if trailers.is_empty() || c.head_req {
+            s.conn.finish()
+        } else {
+            s.conn.send_trailers(trailers)
+        };
+        r.map_err(|e| match e {
+            viper_h1::SendError::InvalidHead => Error::InvalidHeader,
+            _ => Error::WrongState,
+        })?;
+        self.h1_finished(id);
+        self.pump();
+        Ok(())
+    }
 }

@@ -418,7 +418,10 @@ impl Connection {
                     buf.extend_from_slice(&rest[..take]);
                     used += take;
                     let n = buf.len();
-                    if buf[..] == H2_SNIFF[..n] {
+                    if self.config.h2_only {
+                        let b = core::mem::take(buf);
+                        self.switch_to_h2(&b);
+                    } else if buf[..] == H2_SNIFF[..n] {
                         if n < H2_SNIFF.len() {
                             break;
                         }
@@ -469,7 +472,7 @@ impl Connection {
                 if buf.is_empty() {
                     self.proto = Proto::Finished;
                     self.report_closed(CloseReason::Peer);
-                } else if buf[..] == H2_SNIFF[..buf.len()] {
+                } else if self.config.h2_only || buf[..] == H2_SNIFF[..buf.len()] {
                     // An incomplete preface is HTTP/2's to answer.
                     let b = core::mem::take(buf);
                     self.switch_to_h2(&b);
@@ -549,7 +552,6 @@ impl Connection {
         N: AsRef<[u8]>,
         V: AsRef<[u8]>,
     {
-        let shutting_down = self.shutting_down;
         let mut num = [0u8; 20];
         let no_body_status = status == 204 || status == 304 || status < 200;
         let len: Option<&[u8]> = match body {
@@ -558,93 +560,8 @@ impl Connection {
             _ => None,
         };
         match &mut self.proto {
-            Proto::H1(s) => {
-                let c = s
-                    .cur
-                    .as_mut()
-                    .filter(|c| c.id == id)
-                    .ok_or(Error::UnknownStream)?;
-                if c.responded {
-                    return Err(Error::WrongState);
-                }
-                let mut hs: Vec<(&[u8], &[u8])> = headers
-                    .iter()
-                    .map(|(n, v)| (n.as_ref(), v.as_ref()))
-                    .collect();
-                if let Some(l) = len {
-                    hs.push((b"content-length", l));
-                }
-                hs.extend(date_field(&self.date, status, headers));
-                if shutting_down {
-                    hs.push((b"connection", b"close"));
-                }
-                s.conn.send_response(status, &hs).map_err(|e| match e {
-                    viper_h1::SendError::InvalidHead => Error::InvalidHeader,
-                    _ => Error::WrongState,
-                })?;
-                c.responded = true;
-                let head_req = c.head_req;
-                match body {
-                    Body::Streaming => {
-                        c.streaming = true;
-                    }
-                    Body::Full(b) => {
-                        if !head_req && !no_body_status && !b.is_empty() {
-                            let _ = s.conn.send_data(Bytes::copy_from_slice(b));
-                        }
-                        let _ = s.conn.finish();
-                        self.h1_finished(id);
-                    }
-                    Body::Empty => {
-                        let _ = s.conn.finish();
-                        self.h1_finished(id);
-                    }
-                }
-                self.pump();
-                Ok(())
-            }
-            Proto::H2(s) => {
-                let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
-                if st.responded {
-                    return Err(Error::WrongState);
-                }
-                let fields = h2_fields(headers);
-                let mut hs: Vec<(&[u8], &[u8])> =
-                    fields.iter().map(|(n, v)| (&n[..], *v)).collect();
-                if let Some(l) = len {
-                    hs.push((b"content-length", l));
-                }
-                hs.extend(date_field(&self.date, status, headers));
-                let data: &[u8] = match body {
-                    Body::Full(b) if !st.head_req && !no_body_status => b,
-                    _ => &[],
-                };
-                let end = match body {
-                    Body::Streaming => false,
-                    _ => data.is_empty(),
-                };
-                s.conn
-                    .send_response(id, status, &hs, end)
-                    .map_err(|e| match e {
-                        viper_h2::SendError::InvalidHeader | viper_h2::SendError::InvalidStatus => {
-                            Error::InvalidHeader
-                        }
-                        viper_h2::SendError::ConnectionClosed => Error::Closed,
-                        _ => Error::UnknownStream,
-                    })?;
-                st.responded = status >= 200;
-                if end {
-                    st.sent_done = true;
-                    if st.recv_ended {
-                        s.streams.remove(&id);
-                    }
-                } else if !data.is_empty() {
-                    st.backlog.extend_from_slice(data);
-                    st.backlog_end = true;
-                    Self::h2_flush_backlog(s, id);
-                }
-                Ok(())
-            }
+            Proto::H1(_) => self.h1_send_response(id, status, headers, body, len),
+            Proto::H2(_) => self.h2_send_response(id, status, headers, body, len),
             Proto::Finished => Err(Error::Closed),
             _ => Err(Error::UnknownStream),
         }
@@ -656,46 +573,8 @@ impl Connection {
     pub fn send_data(&mut self, id: StreamId, data: &[u8]) -> Result<usize, Error> {
         let room = self.room();
         match &mut self.proto {
-            Proto::H1(s) => {
-                let c = s
-                    .cur
-                    .as_mut()
-                    .filter(|c| c.id == id)
-                    .ok_or(Error::UnknownStream)?;
-                if !c.streaming || c.finished {
-                    return Err(Error::WrongState);
-                }
-                if c.head_req {
-                    return Ok(data.len());
-                }
-                let n = room.min(data.len());
-                if n < data.len() {
-                    c.want_writable = true;
-                }
-                if n > 0 {
-                    s.conn
-                        .send_data(Bytes::copy_from_slice(&data[..n]))
-                        .map_err(|_| Error::WrongState)?;
-                    self.pump();
-                }
-                Ok(n)
-            }
-            Proto::H2(s) => {
-                let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
-                if !st.responded || st.sent_done || st.backlog_end {
-                    return Err(Error::WrongState);
-                }
-                if st.head_req {
-                    return Ok(data.len());
-                }
-                if !st.backlog.is_empty() {
-                    return Ok(0);
-                }
-                s.conn.send_data(id, data, false).map_err(|e| match e {
-                    viper_h2::SendError::ConnectionClosed => Error::Closed,
-                    _ => Error::UnknownStream,
-                })
-            }
+            Proto::H1(_) => self.h1_send_data(id, data, room),
+            Proto::H2(_) => self.h2_send_data(id, data),
             Proto::Finished => Err(Error::Closed),
             _ => Err(Error::UnknownStream),
         }
@@ -709,50 +588,8 @@ impl Connection {
         V: AsRef<[u8]>,
     {
         match &mut self.proto {
-            Proto::H1(s) => {
-                let c = s
-                    .cur
-                    .as_mut()
-                    .filter(|c| c.id == id)
-                    .ok_or(Error::UnknownStream)?;
-                if !c.streaming || c.finished {
-                    return Err(Error::WrongState);
-                }
-                let r = if trailers.is_empty() || c.head_req {
-                    s.conn.finish()
-                } else {
-                    s.conn.send_trailers(trailers)
-                };
-                r.map_err(|e| match e {
-                    viper_h1::SendError::InvalidHead => Error::InvalidHeader,
-                    _ => Error::WrongState,
-                })?;
-                self.h1_finished(id);
-                self.pump();
-                Ok(())
-            }
-            Proto::H2(s) => {
-                let st = s.streams.get_mut(&id).ok_or(Error::UnknownStream)?;
-                if !st.responded || st.sent_done || st.backlog_end {
-                    return Err(Error::WrongState);
-                }
-                if !trailers.is_empty() && st.backlog.is_empty() {
-                    let fields = h2_fields(trailers);
-                    let hs: Vec<(&[u8], &[u8])> =
-                        fields.iter().map(|(n, v)| (&n[..], *v)).collect();
-                    s.conn
-                        .send_trailers(id, &hs)
-                        .map_err(|_| Error::InvalidHeader)?;
-                    st.sent_done = true;
-                    if st.recv_ended {
-                        s.streams.remove(&id);
-                    }
-                    return Ok(());
-                }
-                st.backlog_end = true;
-                Self::h2_flush_backlog(s, id);
-                Ok(())
-            }
+            Proto::H1(_) => self.h1_finish(id, trailers),
+            Proto::H2(_) => self.h2_finish(id, trailers),
             Proto::Finished => Err(Error::Closed),
             _ => Err(Error::UnknownStream),
         }
@@ -930,6 +767,7 @@ impl Connection {
                 }
             }
             Proto::H2(s) => {
+                Self::h2_ws_flush_all(s);
                 while self.out.len().saturating_sub(self.out_pos) < max {
                     let n = match s.conn.poll_transmit() {
                         Some(b) => {

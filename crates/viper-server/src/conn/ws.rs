@@ -9,6 +9,34 @@ pub(super) struct WsState {
     pub(super) id: StreamId,
 }
 
+/// A session's event as the application sees it (the same over HTTP/1.1 and
+/// HTTP/2); `None` for pings and pongs, which the session answers itself.
+pub(super) fn ws_event(id: StreamId, ev: viper_ws::Event, stats: &mut Stats) -> Option<Event> {
+    Some(match ev {
+        viper_ws::Event::Text(t) => {
+            stats.ws_messages_in += 1;
+            Event::WsMessage {
+                id,
+                message: WsMessage::Text(t),
+            }
+        }
+        viper_ws::Event::Binary(b) => {
+            stats.ws_messages_in += 1;
+            Event::WsMessage {
+                id,
+                message: WsMessage::Binary(b),
+            }
+        }
+        viper_ws::Event::Close { code, .. } => Event::WsClosed { id, code: code.0 },
+        viper_ws::Event::Error(e) => {
+            stats.errors_ws += 1;
+            let code = e.close_code().map_or(1006, |c| c.0);
+            Event::WsClosed { id, code }
+        }
+        viper_ws::Event::Ping(_) | viper_ws::Event::Pong(_) => return None,
+    })
+}
+
 impl Connection {
     pub(super) fn poll_ws(&mut self) -> bool {
         let Proto::Ws(s) = &mut self.proto else {
@@ -67,7 +95,14 @@ impl Connection {
     /// `protocols` (in preference order) and switches the connection to WebSocket.
     /// An invalid handshake is answered with 400/426 and reported as
     /// [`Error::HandshakeRejected`].
+    ///
+    /// On HTTP/2 the request is an extended CONNECT with `:protocol websocket`
+    /// (RFC 8441): the answer is `200`, the session runs on that stream (other streams
+    /// go on), and its events and commands are the same, named by the stream id.
     pub fn accept_websocket(&mut self, id: StreamId, protocols: &[&str]) -> Result<(), Error> {
+        if let Proto::H2(_) = &self.proto {
+            return self.h2_accept_websocket(id, protocols);
+        }
         let Proto::H1(s) = &mut self.proto else {
             return Err(Error::WrongState);
         };
@@ -79,7 +114,7 @@ impl Connection {
         };
         let cfg = ServerConfig {
             protocols: protocols.iter().map(|p| String::from(*p)).collect(),
-            deflate: None,
+            deflate: self.config.ws_deflate,
         };
         let version = match head.version {
             viper_h1::Version::Http10 => (1, 0),
@@ -122,6 +157,11 @@ impl Connection {
     pub(super) fn ws_state(&mut self, id: StreamId) -> Result<&mut WebSocket, Error> {
         match &mut self.proto {
             Proto::Ws(s) if s.id == id => Ok(&mut s.ws),
+            Proto::H2(s) => s
+                .streams
+                .get_mut(&id)
+                .and_then(|st| st.ws.as_deref_mut())
+                .ok_or(Error::UnknownStream),
             Proto::Finished => Err(Error::Closed),
             _ => Err(Error::UnknownStream),
         }
@@ -168,7 +208,9 @@ impl Connection {
     pub fn ws_close(&mut self, id: StreamId, code: u16, reason: &str) -> Result<(), Error> {
         let ws = self.ws_state(id)?;
         Self::ws_result(ws.send_close(CloseCode(code), reason))?;
-        self.close_reason.get_or_insert(CloseReason::Local);
+        if let Proto::Ws(_) = self.proto {
+            self.close_reason.get_or_insert(CloseReason::Local);
+        }
         self.pump();
         Ok(())
     }
