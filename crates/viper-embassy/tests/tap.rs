@@ -81,40 +81,9 @@ impl Drop for Netns {
     }
 }
 
-/// The `tap_server` example next to this test binary, (re)built once per test process
-/// (`cargo test --test tap` alone does not build examples; a no-op when it is fresh).
+/// The `tap_server` example, (re)built once per test process.
 fn server_binary() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("test binary path");
-            let profile_dir = exe
-                .parent()
-                .and_then(|d| d.parent())
-                .expect("target/<profile>");
-            let target_dir = profile_dir.parent().expect("target dir");
-            let mut c = Command::new(env!("CARGO"));
-            c.args([
-                "build",
-                "-p",
-                "viper-embassy",
-                "--example",
-                "tap_server",
-                "--target-dir",
-            ])
-            .arg(target_dir);
-            if profile_dir.file_name().is_some_and(|n| n == "release") {
-                c.arg("--release");
-            }
-            let out = run_bounded(&mut c, Duration::from_secs(900));
-            assert!(
-                out.status.success(),
-                "build tap_server: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            profile_dir.join("examples/tap_server")
-        })
-        .clone()
+    viper_test_support::example_binary("viper-embassy", "tap_server")
 }
 
 /// Starts the server in `ns` and waits until `/hello` answers.

@@ -9,94 +9,15 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use viper_esp_idf::{Command, Config, ConnId, Handle, Outbox, Server, Worker};
-use viper_server::{Event, WsMessage};
+use viper_esp_idf::{Config, Handle, Server};
+use viper_server::WsMessage;
 use viper_test_support::{program, python_module, run_bounded, run_with_input};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-struct App;
-
-impl Worker for App {
-    fn event(&mut self, conn: ConnId, event: Event, out: &mut Outbox) {
-        match event {
-            Event::Request(r) => {
-                let id = r.id;
-                match r.path() {
-                    "/ws" if r.is_websocket() => {
-                        out.send(
-                            conn,
-                            Command::AcceptWebSocket {
-                                id,
-                                protocols: vec![],
-                            },
-                        );
-                    }
-                    "/hello" => {
-                        out.send(
-                            conn,
-                            Command::respond(
-                                id,
-                                200,
-                                &[("content-type", "text/plain")],
-                                b"Hello, world!",
-                            ),
-                        );
-                    }
-                    "/slow" => {
-                        std::thread::sleep(Duration::from_millis(30));
-                        let body = format!("slow {}", r.query().unwrap_or(""));
-                        out.send(
-                            conn,
-                            Command::respond(
-                                id,
-                                200,
-                                &[("content-type", "text/plain")],
-                                body.as_bytes(),
-                            ),
-                        );
-                    }
-                    "/events" => {
-                        out.send(
-                            conn,
-                            Command::StartSse {
-                                id,
-                                headers: vec![],
-                            },
-                        );
-                        for i in 1..=3 {
-                            out.send(
-                                conn,
-                                Command::Sse {
-                                    id,
-                                    event: Some("reading".into()),
-                                    data: format!("{{\"n\": {i}}}"),
-                                    event_id: Some(i.to_string()),
-                                },
-                            );
-                        }
-                        out.send(conn, Command::Finish { id });
-                    }
-                    _ => {
-                        out.send(
-                            conn,
-                            Command::respond(
-                                id,
-                                404,
-                                &[("content-type", "application/json")],
-                                br#"{"detail":"Not Found"}"#,
-                            ),
-                        );
-                    }
-                }
-            }
-            Event::WsMessage { id, message } => {
-                out.send(conn, Command::WsSend { id, message });
-            }
-            _ => {}
-        }
-    }
-}
+#[path = "../examples/common/app.rs"]
+mod app;
+use app::App;
 
 struct Running {
     handle: Handle,

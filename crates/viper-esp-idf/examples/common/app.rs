@@ -1,0 +1,92 @@
+//! The small application the viper-esp-idf tests and the `esp_idf_server` example serve:
+//! `/hello`, `/slow` (the worker sleeps 30 ms), `/events` (three SSE events), `/ws` (echo),
+//! 404 otherwise.
+
+use std::time::Duration;
+
+use viper_esp_idf::{Command, ConnId, Outbox, Worker};
+use viper_server::Event;
+
+/// The worker application.
+pub(crate) struct App;
+
+impl Worker for App {
+    fn event(&mut self, conn: ConnId, event: Event, out: &mut Outbox) {
+        match event {
+            Event::Request(r) => {
+                let id = r.id;
+                match r.path() {
+                    "/ws" if r.is_websocket() => {
+                        out.send(
+                            conn,
+                            Command::AcceptWebSocket {
+                                id,
+                                protocols: vec![],
+                            },
+                        );
+                    }
+                    "/hello" => {
+                        out.send(
+                            conn,
+                            Command::respond(
+                                id,
+                                200,
+                                &[("content-type", "text/plain")],
+                                b"Hello, world!",
+                            ),
+                        );
+                    }
+                    "/slow" => {
+                        std::thread::sleep(Duration::from_millis(30));
+                        let body = format!("slow {}", r.query().unwrap_or(""));
+                        out.send(
+                            conn,
+                            Command::respond(
+                                id,
+                                200,
+                                &[("content-type", "text/plain")],
+                                body.as_bytes(),
+                            ),
+                        );
+                    }
+                    "/events" => {
+                        out.send(
+                            conn,
+                            Command::StartSse {
+                                id,
+                                headers: vec![],
+                            },
+                        );
+                        for i in 1..=3 {
+                            out.send(
+                                conn,
+                                Command::Sse {
+                                    id,
+                                    event: Some("reading".into()),
+                                    data: format!("{{\"n\": {i}}}"),
+                                    event_id: Some(i.to_string()),
+                                },
+                            );
+                        }
+                        out.send(conn, Command::Finish { id });
+                    }
+                    _ => {
+                        out.send(
+                            conn,
+                            Command::respond(
+                                id,
+                                404,
+                                &[("content-type", "application/json")],
+                                br#"{"detail":"Not Found"}"#,
+                            ),
+                        );
+                    }
+                }
+            }
+            Event::WsMessage { id, message } => {
+                out.send(conn, Command::WsSend { id, message });
+            }
+            _ => {}
+        }
+    }
+}
