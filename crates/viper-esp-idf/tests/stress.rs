@@ -1,15 +1,17 @@
 //! Seed 004's stress scenarios against viper-esp-idf (the `esp_idf_server` example as its
-//! own process, so its RSS can be read from /proc): WebSocket fan-out to 10 clients at
-//! 20 msg/s, a client that stops reading dropped without delaying the others, and 1 000
+//! own process, so its RSS can be read from /proc), from the shared script
+//! `conformance/stress/stress.py` that every adapter runs: WebSocket fan-out to 10 clients
+//! at 20 msg/s, a client that stops reading dropped without delaying the others, and 1 000
 //! connect/disconnect cycles with RSS back within 5 % of its baseline. Each is bounded.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use viper_test_support::{
-    example_binary, free_port, python_module, run_with_input, wait_for_port, KillOnDrop,
+    example_binary, free_port, python_module, run_bounded, wait_for_port, workspace_root,
+    KillOnDrop,
 };
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -37,48 +39,46 @@ fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+fn script() -> PathBuf {
+    workspace_root().join("conformance/stress/stress.py")
+}
+
+/// Runs a scenario of the shared script; returns its result line (the test fails if the
+/// script does).
+fn stress(py: &std::path::Path, args: &[&str]) -> String {
+    let out = run_bounded(Command::new(py).arg(script()).args(args), LIMIT);
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success(),
+        "{args:?}: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    text
+}
+
 #[test]
 fn fan_out_to_ten_clients_at_20_messages_per_second() {
     let Some(py) = python_module(&["websockets"]) else {
         return;
     };
     let (_server, addr) = start(&["--max-clients", "12"]);
-    let script = format!(
-        r#"
-import asyncio, websockets
-URL = "ws://{addr}/ws/chat"
-N, K = 10, 40
-async def listen(c):
-    got = []
-    while len(got) < K:
-        got.append(await asyncio.wait_for(c.recv(), 30))
-    return got
-async def main():
-    conns = [await websockets.connect(URL) for _ in range(N)]
-    tasks = [asyncio.create_task(listen(c)) for c in conns]
-    for i in range(K):
-        await conns[0].send(f"tick {{i}}")
-        await asyncio.sleep(0.05)  # 20 messages per second
-    results = await asyncio.gather(*tasks)
-    want = [f"tick {{i}}" for i in range(K)]
-    print(sum(r == want for r in results), "of", N, "received all", K, "once and in order")
-    # Nothing extra arrives.
-    extra = 0
-    for c in conns:
-        try:
-            await asyncio.wait_for(c.recv(), 0.3); extra += 1
-        except asyncio.TimeoutError:
-            pass
-    print("extra", extra)
-asyncio.run(main())
-"#
+    let line = stress(
+        &py,
+        &[
+            "fanout",
+            &format!("ws://{addr}/ws/chat"),
+            "--clients",
+            "10",
+            "--messages",
+            "40",
+            "--rate",
+            "20",
+        ],
     );
-    let out = run_with_input(Command::new(py).arg("-"), script.as_bytes(), LIMIT);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "10 of 10 received all 40 once and in order\nextra 0\n",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        line,
+        "fanout: 10 of 10 received all 40 once and in order, extra 0"
     );
 }
 
@@ -90,76 +90,24 @@ fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() {
         return;
     };
     let (_server, addr) = start(&["--max-output", "65536"]);
-    // The slow member: a raw handshake, a small receive buffer, then it never reads.
-    let mut slow = TcpStream::connect(addr).unwrap();
-    slow.write_all(
-        format!(
-            "GET /ws/chat HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
-        .as_bytes(),
-    )
-    .unwrap();
-    let mut head = [0u8; 129];
-    slow.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let n = slow.read(&mut head).unwrap();
+    let line = stress(
+        &py,
+        &[
+            "slow",
+            &format!("ws://{addr}/ws/chat"),
+            "--readers",
+            "3",
+            "--messages",
+            "1500",
+            "--size",
+            "4096",
+        ],
+    );
     assert!(
-        head[..n].starts_with(b"HTTP/1.1 101 "),
-        "{}",
-        String::from_utf8_lossy(&head[..n])
+        line.starts_with("slow: readers got [1500, 1500, 1500] in "),
+        "{line}"
     );
-    let script = format!(
-        r#"
-import asyncio, os, time, websockets
-URL = "ws://{addr}/ws/chat"
-K = 1500
-async def listen(c):
-    n = 0
-    while n < K:
-        m = await asyncio.wait_for(c.recv(), 30)
-        assert m[:4] == n.to_bytes(4, "big"), (n, m[:4])
-        n += 1
-    return n
-async def main():
-    conns = [await websockets.connect(URL, max_size=None) for _ in range(3)]
-    tasks = [asyncio.create_task(listen(c)) for c in conns]
-    t = time.monotonic()
-    for i in range(K):
-        await conns[0].send(i.to_bytes(4, "big") + os.urandom(4092))
-    results = await asyncio.gather(*tasks)
-    print("readers got", results, "in", "%.1f" % (time.monotonic() - t), "s")
-asyncio.run(main())
-"#
-    );
-    let started = Instant::now();
-    let out = run_with_input(Command::new(py).arg("-"), script.as_bytes(), LIMIT);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.starts_with("readers got [1500, 1500, 1500]"),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{}", text.trim());
-    // The slow member was cut off: draining its socket ends (EOF or reset) well before
-    // 1500 x 4 KiB = 6 MB arrive.
-    let mut total = n;
-    let mut buf = vec![0u8; 65536];
-    loop {
-        match slow.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(k) => total += k,
-        }
-        assert!(
-            started.elapsed() < LIMIT,
-            "the slow client was never dropped"
-        );
-    }
-    assert!(
-        total < 1500 * 4096,
-        "the slow client got everything ({total} bytes): not dropped"
-    );
-    println!("the slow client was dropped after {total} bytes");
+    assert!(line.contains("was dropped after"), "{line}");
 }
 
 /// 1 000 connect / request / close cycles: all answered, RSS back within 5 % of the
@@ -168,30 +116,19 @@ asyncio.run(main())
 fn a_thousand_connect_cycles_leave_rss_at_its_baseline() {
     let (server, addr) = start(&[]);
     let pid = server.0.id();
-    let cycle = |i: usize| {
-        let mut c = TcpStream::connect(addr).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        c.write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut v = Vec::new();
-        c.read_to_end(&mut v).unwrap();
-        assert!(v.ends_with(b"Hello, world!"), "cycle {i}");
+    let Some(py) = python_module(&["websockets"]) else {
+        return;
     };
-    for i in 0..100 {
-        cycle(i);
-    }
+    stress(&py, &["cycles", &addr.to_string(), "--n", "100"]);
     let base = rss_kib(pid);
-    let started = Instant::now();
-    for i in 0..1000 {
-        cycle(i);
-        assert!(started.elapsed() < LIMIT, "1000 cycles took over {LIMIT:?}");
-    }
+    let line = stress(&py, &["cycles", &addr.to_string(), "--n", "1000"]);
+    assert!(
+        line.starts_with("cycles: 1000 of 1000 answered 200"),
+        "{line}"
+    );
     std::thread::sleep(Duration::from_millis(200));
     let after = rss_kib(pid);
-    println!(
-        "RSS after 100 warm-up cycles {base} KiB, after 1000 more {after} KiB, {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("RSS after 100 warm-up cycles {base} KiB, after 1000 more {after} KiB");
     assert!(
         after * 100 <= base * 105,
         "RSS grew from {base} to {after} KiB"
