@@ -24,10 +24,13 @@ with connect(uri, compression="deflate", max_size=2 * MAX, open_timeout=10,
         if rng.random() < 0.5:
             # Compressible text with some non-ASCII.
             words = ["viper", "échange", "数据", "🐍", "frame", "deflate"]
-            msg = ""
-            while len(msg) < size:
-                msg += rng.choice(words) + " "
-            msg = msg[:size]
+            # Joined once: repeated += on a non-ASCII str is quadratic.
+            parts, n = [], 0
+            while n < size:
+                w = rng.choice(words) + " "
+                parts.append(w)
+                n += len(w)
+            msg = "".join(parts)[:size]
         else:
             msg = rng.randbytes(size)
         if size > 16 and rng.random() < 0.2:
