@@ -6,9 +6,9 @@ for d in crates/viper-*; do
     name=$(basename "$d")
     case "$name" in
         viper-tokio|viper-esp-idf|viper-embassy) ;;
-        # std, test-only: the counting global allocator of the state-size and
-        # no-allocation tests (a dev-dependency only, never in a riscv build).
-        viper-test-alloc) ;;
+        # std, test-only (dev-dependencies, never in a riscv build): the counting global
+        # allocator of the state-size and no-allocation tests, and the tests' peer checks.
+        viper-test-alloc|viper-test-support) ;;
         *) echo "$name" ;;
     esac
 done

@@ -175,10 +175,16 @@ fn h1_inputs() -> Vec<String> {
         String::new(),
     ];
     // Limits: a long target, many headers, a huge head.
-    v.push(format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "x".repeat(9000)));
+    v.push(format!(
+        "GET /{} HTTP/1.1\r\nHost: a\r\n\r\n",
+        "x".repeat(9000)
+    ));
     let many: String = (0..120).map(|i| format!("X-{i}: v\r\n")).collect();
     v.push(format!("GET / HTTP/1.1\r\nHost: a\r\n{many}\r\n"));
-    v.push(format!("GET / HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\n\r\n", "y".repeat(20000)));
+    v.push(format!(
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\n\r\n",
+        "y".repeat(20000)
+    ));
     v
 }
 
@@ -215,7 +221,11 @@ fn ws_inputs() -> Vec<Vec<u8>> {
         frame(true, 2, &[0, 1, 2, 3, 255], k),
         frame(true, 1, b"", k),
         cat(&[frame(false, 1, b"Hel", k), frame(true, 0, b"lo", k)]),
-        cat(&[frame(false, 1, b"a", k), frame(true, 9, b"p", k), frame(true, 0, b"b", k)]),
+        cat(&[
+            frame(false, 1, b"a", k),
+            frame(true, 9, b"p", k),
+            frame(true, 0, b"b", k),
+        ]),
         frame(true, 9, b"ping", k),
         frame(true, 10, b"pong", k),
         frame(true, 8, &[0x03, 0xe8, b'b', b'y', b'e'], k),
@@ -256,7 +266,11 @@ fn ws_inputs() -> Vec<Vec<u8>> {
         },
     ];
     // Many small messages back to back.
-    v.push((0..50).flat_map(|i| frame(true, 1, format!("m{i}").as_bytes(), k)).collect());
+    v.push(
+        (0..50)
+            .flat_map(|i| frame(true, 1, format!("m{i}").as_bytes(), k))
+            .collect(),
+    );
     v
 }
 
@@ -269,7 +283,9 @@ fn router_inputs(routes: &str) -> Vec<String> {
             continue;
         }
         let words: Vec<&str> = line.split_whitespace().collect();
-        let Some((path, methods)) = words.split_last() else { continue };
+        let Some((path, methods)) = words.split_last() else {
+            continue;
+        };
         let filled = fill(path, "42", "octocat");
         v.push(format!("{} {filled}", methods[0]));
         if v.len() % 3 == 0 {
@@ -281,8 +297,16 @@ fn router_inputs(routes: &str) -> Vec<String> {
     }
     v.extend(
         [
-            "GET /nope", "GET //", "GET /repos", "GET /repos/a", "GET /%7Ba%7D", "GET /users/%C3%A9",
-            "GET /users/a%2Fb", "GET /", "GET ", "DELETE /app",
+            "GET /nope",
+            "GET //",
+            "GET /repos",
+            "GET /repos/a",
+            "GET /%7Ba%7D",
+            "GET /users/%C3%A9",
+            "GET /users/a%2Fb",
+            "GET /",
+            "GET ",
+            "DELETE /app",
         ]
         .map(String::from),
     );
@@ -294,7 +318,9 @@ fn fill(pattern: &str, int: &str, text: &str) -> String {
     let mut rest = pattern;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
-        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e + 1);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
         let param = &rest[start..end];
         out.push_str(if param.contains(":int") {
             int
@@ -380,9 +406,11 @@ fn sse_inputs() -> Vec<String> {
 }
 
 fn hpack_corpus_dir() -> PathBuf {
-    let shared = env::var("VIPER_SHARED").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../../shared")
-    });
+    let shared = env::var("VIPER_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../../shared")
+        });
     let dir = shared.join("data/hpack-test-case");
     if !dir.is_dir() {
         panic!(
@@ -397,7 +425,12 @@ fn hpack_corpus_dir() -> PathBuf {
 /// wire blocks in the format `cases.rs` decodes, and the headers from the JSON.
 fn hpack_stories(root: &Path) -> Vec<(Vec<u8>, String)> {
     let mut out = Vec::new();
-    for impl_dir in ["nghttp2", "go-hpack", "nghttp2-change-table-size", "python-hpack"] {
+    for impl_dir in [
+        "nghttp2",
+        "go-hpack",
+        "nghttp2-change-table-size",
+        "python-hpack",
+    ] {
         let dir = root.join(impl_dir);
         let mut files: Vec<PathBuf> = fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))

@@ -107,7 +107,9 @@ pub fn route_table(routes: &str) -> viper_router::Router<usize> {
             continue;
         }
         let words: Vec<&str> = line.split_whitespace().collect();
-        let Some((path, methods)) = words.split_last() else { continue };
+        let Some((path, methods)) = words.split_last() else {
+            continue;
+        };
         for m in methods {
             if let Some(m) = Method::parse(m.as_bytes()) {
                 let _ = r.insert(m, path, id);
@@ -217,7 +219,9 @@ fn hpack(mut input: &[u8]) -> String {
     while input.len() >= 8 {
         let size = word(input);
         let len = word(&input[4..]) as usize;
-        let Some(wire) = input.get(8..8 + len) else { break };
+        let Some(wire) = input.get(8..8 + len) else {
+            break;
+        };
         input = &input[8 + len..];
         if size != u32::MAX {
             d.set_max_table_size(size as usize);

@@ -11,6 +11,7 @@
 extern crate alloc;
 
 mod cases;
+mod state;
 
 use core::mem::MaybeUninit;
 use embedded_alloc::LlffHeap as Heap;
@@ -73,8 +74,14 @@ fn main() -> ! {
             if shown < 5 {
                 shown += 1;
                 println!("FAIL {} case {index}", cases::GROUPS[g]);
-                println!("  input    {:?}", alloc::string::String::from_utf8_lossy(input));
-                println!("  expected {:?}", alloc::string::String::from_utf8_lossy(expected));
+                println!(
+                    "  input    {:?}",
+                    alloc::string::String::from_utf8_lossy(input)
+                );
+                println!(
+                    "  expected {:?}",
+                    alloc::string::String::from_utf8_lossy(expected)
+                );
                 println!("  got      {answer:?}");
             }
         }
@@ -83,6 +90,7 @@ fn main() -> ! {
     for (i, g) in cases::GROUPS.iter().enumerate() {
         println!("{g:9} {} passed, {} failed", passed[i], failed[i]);
     }
+    state::report(|| HEAP.used());
     let (p, f): (usize, usize) = (passed.iter().sum(), failed.iter().sum());
     println!("riscv32imc: {p} passed, {f} failed");
     process::exit(if f == 0 && p > 0 { 0 } else { 1 });

@@ -285,3 +285,41 @@ pub fn wait_for_port(addr: SocketAddr, limit: Duration) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The path of example `name` of package `package`, built (once per test process, with the
+/// test's own profile and target directory) by `cargo build --example`: `cargo test --test X`
+/// alone does not build examples, and a stale one must not be run. Panics if the build fails.
+pub fn example_binary(package: &str, name: &str) -> PathBuf {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let key = format!("{package}/{name}");
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = built.get(&key) {
+        return p.clone();
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
+    let target_dir = profile_dir.parent().expect("target dir");
+    let mut c = Command::new(env!("CARGO"));
+    c.args(["build", "-p", package, "--example", name, "--target-dir"])
+        .arg(target_dir);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        c.arg("--release");
+    }
+    let out = run_bounded(&mut c, Duration::from_secs(900));
+    assert!(
+        out.status.success(),
+        "cargo build -p {package} --example {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = profile_dir.join("examples").join(name);
+    built.insert(key, path.clone());
+    path
+}
