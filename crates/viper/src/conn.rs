@@ -13,6 +13,9 @@ use crate::handler::BoxFuture;
 use crate::request::RequestContext;
 use crate::response::{detail, Response, StatusCode};
 
+/// Upper bound of event/poll rounds in one `poll_app` call.
+const MAX_ROUNDS: usize = 256;
+
 enum Slot {
     /// Head received, body being collected.
     Collecting {
@@ -116,25 +119,35 @@ impl<S: 'static> Connection<S> {
     /// `Ready` when no handler is pending, `Pending` when one is (the waker is
     /// registered with it).
     pub fn poll_app(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        while let Some(ev) = self.inner.poll_event() {
-            self.on_event(ev);
-        }
-        let mut done: Vec<(StreamId, Response)> = Vec::new();
-        for (id, slot) in self.slots.iter_mut() {
-            if let Slot::Running { fut, status } = slot {
-                if let Poll::Ready(mut r) = fut.as_mut().poll(cx) {
-                    if let Some(s) = *status {
-                        if r.status == StatusCode::OK {
-                            r.status = s;
+        // A finished response can release the next pipelined request: go round until
+        // a pass makes no progress (bounded by the requests the connection holds).
+        for _ in 0..MAX_ROUNDS {
+            let mut progressed = false;
+            while let Some(ev) = self.inner.poll_event() {
+                self.on_event(ev);
+                progressed = true;
+            }
+            let mut done: Vec<(StreamId, Response)> = Vec::new();
+            for (id, slot) in self.slots.iter_mut() {
+                if let Slot::Running { fut, status } = slot {
+                    if let Poll::Ready(mut r) = fut.as_mut().poll(cx) {
+                        if let Some(s) = *status {
+                            if r.status == StatusCode::OK {
+                                r.status = s;
+                            }
                         }
+                        done.push((*id, r));
                     }
-                    done.push((*id, r));
                 }
             }
-        }
-        for (id, r) in done {
-            self.slots.remove(&id);
-            self.respond(id, r);
+            for (id, r) in done {
+                self.slots.remove(&id);
+                self.respond(id, r);
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
         }
         if self.running() == 0 {
             Poll::Ready(())

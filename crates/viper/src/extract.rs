@@ -204,7 +204,7 @@ fn json_invalid(body: &[u8], e: &serde_json::Error) -> ValidationError {
         if msg.contains("string") {
             ("Unterminated string starting at", offset)
         } else {
-            ("Expecting value", text.trim_end().len())
+            ("Expecting value", text.len())
         }
     } else if msg.starts_with("trailing characters") {
         ("Extra data", offset.saturating_sub(1))
