@@ -82,7 +82,7 @@ fn validation_errors_are_pydantic_shaped() {
     );
     let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}");
     assert_eq!((r.status, r.header("www-authenticate")), (401, Some("Bearer")));
-    let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-length: 29\r\n\r\n{\"name\":\"Lamp\",\"kind\":\"light\"}");
+    let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-length: 30\r\n\r\n{\"name\":\"Lamp\",\"kind\":\"light\"}");
     assert_eq!(r.status, 201, "{:?}", String::from_utf8_lossy(&r.body));
 }
 
