@@ -156,7 +156,8 @@ impl<S> FromRequest<S> for RequestContext {
 
 /// A JSON body (request) or a JSON answer (response, `application/json`).
 ///
-/// As an extractor: an empty body is `missing` at `["body"]`, bad JSON is
+/// As an extractor: an empty body is `missing` at `["body"]`, a body without a JSON
+/// `content-type` is `model_attributes_type` (FastAPI reads it as a string), bad JSON is
 /// `json_invalid` at `["body", position]` with Python's `json` message in `ctx.error`,
 /// and field errors are at `["body", field, …]`, as FastAPI reports them.
 #[derive(Clone, Debug, PartialEq)]
@@ -169,6 +170,23 @@ impl<S, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 vec![Value::from("body")],
                 Value::Null,
             )]));
+        }
+        // FastAPI parses JSON only for a JSON media type; any other body is a string,
+        // which a model refuses.
+        let json_type = req.header("content-type").is_some_and(|ct| {
+            let mt = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            mt == "application/json" || (mt.starts_with("application/") && mt.ends_with("+json"))
+        });
+        if !json_type {
+            return Err(Rejection::Invalid(vec![ValidationError {
+                kind: "model_attributes_type",
+                loc: vec![Value::from("body")],
+                msg: Cow::Borrowed(
+                    "Input should be a valid dictionary or object to extract fields from",
+                ),
+                input: Value::String(String::from_utf8_lossy(&req.body).into_owned()),
+                ctx: None,
+            }]));
         }
         let value: Value = match serde_json::from_slice(&req.body) {
             Ok(v) => v,

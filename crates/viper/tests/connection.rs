@@ -70,19 +70,19 @@ fn validation_errors_are_pydantic_shaped() {
         String::from_utf8(r.body).unwrap(),
         r#"{"detail":[{"type":"int_parsing","loc":["path","sensor_id"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"abc"},{"type":"int_parsing","loc":["query","limit"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"x"}]}"#
     );
-    let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-length: 2\r\n\r\n{}");
+    let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}");
     assert_eq!(
         String::from_utf8(r.body).unwrap(),
         r#"{"detail":[{"type":"missing","loc":["body","name"],"msg":"Field required","input":{}},{"type":"missing","loc":["body","kind"],"msg":"Field required","input":{}}]}"#
     );
-    let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-length: 9\r\n\r\n{\"name\": ");
+    let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-type: application/json\r\ncontent-length: 9\r\n\r\n{\"name\": ");
     assert_eq!(
         String::from_utf8(r.body).unwrap(),
         r#"{"detail":[{"type":"json_invalid","loc":["body",9],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting value"}}]}"#
     );
     let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}");
     assert_eq!((r.status, r.header("www-authenticate")), (401, Some("Bearer")));
-    let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-length: 30\r\n\r\n{\"name\":\"Lamp\",\"kind\":\"light\"}");
+    let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-type: application/json\r\ncontent-length: 30\r\n\r\n{\"name\":\"Lamp\",\"kind\":\"light\"}");
     assert_eq!(r.status, 201, "{:?}", String::from_utf8_lossy(&r.body));
 }
 
