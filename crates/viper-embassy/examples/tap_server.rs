@@ -74,6 +74,7 @@ async fn server_task(stack: embassy_net::Stack<'static>, port: u16, refusers: us
         stats,
         heap: viper_test_alloc::live_bytes,
         config: viper_server::Config::default(),
+        chat: Default::default(),
     };
     let config = Config {
         port,

@@ -365,3 +365,71 @@ asyncio.run(main())
         "ninth refused\neight alive\n"
     );
 }
+
+/// Seed 004's fan-out from the shared `conformance/stress/stress.py`: 7 chat members (the
+/// 8th slot stays free for the readiness probe), one publishing 40 messages at 20 msg/s;
+/// every member gets all 40 once and in order. Then 1 000 connect cycles.
+#[test]
+fn stress_fan_out_and_a_thousand_cycles_over_tap() {
+    let Some(py) = python_module(&["websockets"]) else {
+        return;
+    };
+    let Some(_curl) = program("curl", &["--version"], "apt-get install curl") else {
+        return;
+    };
+    let Some(ns) = Netns::new() else { return };
+    let _server = start(&ns, "1");
+    let script = viper_test_support::workspace_root().join("conformance/stress/stress.py");
+    let run = |args: &[&str]| {
+        let out = run_bounded(
+            ns.exec(&[py.to_str().unwrap(), script.to_str().unwrap()])
+                .args(args),
+            Duration::from_secs(120),
+        );
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            out.status.success(),
+            "{args:?}: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("{text}");
+        text
+    };
+    let url = format!("ws://{SERVER_IP}/ws/chat");
+    // A warm-up round sizes the chat's member list; the baseline is taken after it.
+    run(&[
+        "fanout",
+        &url,
+        "--clients",
+        "7",
+        "--messages",
+        "10",
+        "--rate",
+        "50",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, _, _, heap_before) = stats(&ns);
+    let line = run(&[
+        "fanout",
+        &url,
+        "--clients",
+        "7",
+        "--messages",
+        "40",
+        "--rate",
+        "20",
+    ]);
+    assert_eq!(
+        line,
+        "fanout: 7 of 7 received all 40 once and in order, extra 0"
+    );
+    let line = run(&["cycles", &format!("{SERVER_IP}:80"), "--n", "1000"]);
+    assert!(
+        line.starts_with("cycles: 1000 of 1000 answered 200"),
+        "{line}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (busy, _, refused, heap_after) = stats(&ns);
+    assert_eq!((busy, refused), (1, 0));
+    assert_eq!(heap_after, heap_before, "live heap back to its baseline");
+}

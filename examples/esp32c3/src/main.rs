@@ -92,6 +92,7 @@ async fn main(spawner: Spawner) -> ! {
         stats,
         heap: heap_used,
         config: viper_server::Config::default(),
+        chat: Default::default(),
     };
     let config = viper_embassy::Config::default();
     viper_embassy::serve(stack, &service, slots, refusal, &config, stats).await
