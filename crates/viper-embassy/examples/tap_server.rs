@@ -31,6 +31,8 @@ struct Args {
     port: u16,
     slots: usize,
     refusers: usize,
+    /// `hello` (the bare viper-server application) or `viper` (a `viper::App`).
+    app: String,
 }
 
 fn args() -> Args {
@@ -40,6 +42,7 @@ fn args() -> Args {
         port: 80,
         slots: SLOTS,
         refusers: 1,
+        app: "hello".into(),
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     for pair in v.chunks(2) {
@@ -50,6 +53,7 @@ fn args() -> Args {
             "--port" => a.port = val.parse().expect("--port N"),
             "--slots" => a.slots = val.parse().expect("--slots N"),
             "--refusers" => a.refusers = val.parse().expect("--refusers N"),
+            "--app" => a.app = val,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -63,7 +67,7 @@ async fn net_task(mut runner: Runner<'static, TunTapDevice>) -> ! {
 }
 
 #[embassy_executor::task]
-async fn server_task(stack: embassy_net::Stack<'static>, port: u16, refusers: usize) {
+async fn server_task(stack: embassy_net::Stack<'static>, port: u16, refusers: usize, app: bool) {
     static STATS: StaticCell<Stats> = StaticCell::new();
     static SLOTBUFS: StaticCell<[SlotBuffers<4096, 8192>; SLOTS]> = StaticCell::new();
     static REFUSAL: StaticCell<[RefusalBuffers; 1]> = StaticCell::new();
@@ -80,12 +84,46 @@ async fn server_task(stack: embassy_net::Stack<'static>, port: u16, refusers: us
         port,
         ..Config::default()
     };
-    if refusers == 0 {
+    if app {
+        let service =
+            viper_embassy::AppService::new(sensors_app(), viper_server::Config::default());
+        viper_embassy::serve(stack, &service, slots, refusal, &config, stats).await
+    } else if refusers == 0 {
         let mut none: [RefusalBuffers; 0] = [];
         viper_embassy::serve(stack, &service, slots, &mut none, &config, stats).await
     } else {
         viper_embassy::serve(stack, &service, slots, refusal, &config, stats).await
     }
+}
+
+/// A `viper::App` with two of the twin's routes, served with `--app viper`.
+/// The sensors: id, type, value, unit.
+type Sensors = Vec<(i64, &'static str, f64, &'static str)>;
+
+fn sensors_app() -> std::rc::Rc<viper::App<Sensors>> {
+    use viper::{HttpException, Json, Path, State};
+    async fn health() -> Json<serde_json::Value> {
+        Json(serde_json::json!({"status": "ok"}))
+    }
+    async fn read_sensor(
+        State(s): State<Sensors>,
+        Path(id): Path<i64>,
+    ) -> Result<Json<serde_json::Value>, HttpException> {
+        let Some(&(_, kind, value, unit)) = s.iter().find(|x| x.0 == id) else {
+            return Err(HttpException::new(404, format!("Sensor {id} not found")));
+        };
+        Ok(Json(
+            serde_json::json!({"id": id, "type": kind, "value": value, "unit": unit}),
+        ))
+    }
+    viper::App::new(vec![
+        (1, "temperature", 21.5, "celsius"),
+        (2, "humidity", 40.0, "percent"),
+    ])
+    .get("/api/health", health)
+    .get("/api/sensors/{sensor_id}", read_sensor)
+    .build()
+    .expect("the routes are valid")
 }
 
 #[embassy_executor::task]
@@ -112,7 +150,7 @@ async fn main_task(spawner: Spawner) {
         a.port,
         a.refusers
     );
-    spawner.spawn(server_task(stack, a.port, a.refusers).unwrap());
+    spawner.spawn(server_task(stack, a.port, a.refusers, a.app == "viper").unwrap());
 }
 
 fn main() {

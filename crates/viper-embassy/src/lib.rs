@@ -23,6 +23,9 @@
 
 #![no_std]
 
+#[cfg(feature = "app")]
+extern crate alloc;
+
 use core::cell::{Cell, RefCell};
 use core::future::poll_fn;
 use core::task::{Context, Poll, Waker};
@@ -387,3 +390,61 @@ async fn refuser(
         }
     }
 }
+
+/// Serving a `viper::App` (feature `app`): each accepted connection becomes a
+/// `viper::Connection`, whose handler futures the slot polls with its own waker.
+#[cfg(feature = "app")]
+mod app {
+    use super::*;
+    use alloc::rc::Rc;
+
+    impl<S: 'static> Session for viper::Connection<S> {
+        fn receive(&mut self, data: &[u8]) -> usize {
+            viper::Connection::receive(self, data)
+        }
+        fn receive_eof(&mut self) {
+            viper::Connection::receive_eof(self)
+        }
+        fn poll_transmit(&mut self) -> Option<&[u8]> {
+            viper::Connection::poll_transmit(self)
+        }
+        fn advance_transmit(&mut self, n: usize) {
+            viper::Connection::advance_transmit(self, n)
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            viper::Connection::poll_timeout(self)
+        }
+        fn handle_timeout(&mut self, now: Instant) {
+            viper::Connection::handle_timeout(self, now)
+        }
+        fn poll_app(&mut self, cx: &mut Context<'_>) {
+            let _ = viper::Connection::poll_app(self, cx);
+        }
+        fn is_closed(&self) -> bool {
+            viper::Connection::is_closed(self)
+        }
+    }
+
+    /// A [`Service`] that serves one `viper::App` on every slot.
+    pub struct AppService<S> {
+        app: Rc<viper::App<S>>,
+        config: viper_server::Config,
+    }
+
+    impl<S> AppService<S> {
+        /// Serves `app` with the connection settings `config`.
+        pub fn new(app: Rc<viper::App<S>>, config: viper_server::Config) -> Self {
+            AppService { app, config }
+        }
+    }
+
+    impl<S: 'static> Service for AppService<S> {
+        type Session = viper::Connection<S>;
+        fn open(&self, _peer: Option<IpEndpoint>, now: Instant) -> viper::Connection<S> {
+            viper::Connection::new(self.app.clone(), self.config.clone(), now)
+        }
+    }
+}
+
+#[cfg(feature = "app")]
+pub use app::AppService;

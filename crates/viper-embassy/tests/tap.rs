@@ -88,6 +88,11 @@ fn server_binary() -> PathBuf {
 
 /// Starts the server in `ns` and waits until `/hello` answers.
 fn start(ns: &Netns, refusers: &str) -> KillOnDrop {
+    start_app(ns, refusers, "hello", "/hello", b"Hello, world!")
+}
+
+/// Starts `tap_server --app APP` and waits until `probe` answers `want`.
+fn start_app(ns: &Netns, refusers: &str, app: &str, probe: &str, want: &[u8]) -> KillOnDrop {
     let bin = server_binary();
     let server = KillOnDrop::spawn(&mut ns.exec(&[
         bin.to_str().unwrap(),
@@ -97,6 +102,8 @@ fn start(ns: &Netns, refusers: &str) -> KillOnDrop {
         "8",
         "--refusers",
         refusers,
+        "--app",
+        app,
     ]))
     .expect("start tap_server");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -107,11 +114,11 @@ fn start(ns: &Netns, refusers: &str) -> KillOnDrop {
                 "-s",
                 "-m",
                 "2",
-                &format!("http://{SERVER_IP}/hello"),
+                &format!("http://{SERVER_IP}{probe}"),
             ]),
             LIMIT,
         );
-        if out.stdout == b"Hello, world!" {
+        if out.stdout == want {
             return server;
         }
         assert!(
@@ -432,4 +439,55 @@ fn stress_fan_out_and_a_thousand_cycles_over_tap() {
     let (busy, _, refused, heap_after) = stats(&ns);
     assert_eq!((busy, refused), (1, 0));
     assert_eq!(heap_after, heap_before, "live heap back to its baseline");
+}
+
+/// A `viper::App` (the application crate) served by viper-embassy over TAP: typed path
+/// parameters, FastAPI's 404 and 422 bodies, over HTTP/1.1 and h2c.
+#[test]
+fn a_viper_app_over_tap() {
+    let Some(_curl) = program("curl", &["--version"], "apt-get install curl") else {
+        return;
+    };
+    let Some(ns) = Netns::new() else { return };
+    let _server = start_app(&ns, "1", "viper", "/api/health", br#"{"status":"ok"}"#);
+    let get = |flag: &str, path: &str| {
+        let out = run_bounded(
+            &mut ns.exec(&[
+                "curl",
+                "-s",
+                "-m",
+                "5",
+                flag,
+                "-w",
+                "\n%{http_code}",
+                &format!("http://{SERVER_IP}{path}"),
+            ]),
+            LIMIT,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for flag in ["--http1.1", "--http2-prior-knowledge"] {
+        // JSON bodies compare as values (key order is the serializer's).
+        let ok = get(flag, "/api/sensors/1");
+        let (body, status) = ok.rsplit_once('\n').unwrap();
+        let body: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+        let want =
+            serde_json::json!({"id": 1, "type": "temperature", "value": 21.5, "unit": "celsius"});
+        assert_eq!((body, status), (want, "200"), "{flag}");
+        assert_eq!(
+            get(flag, "/api/sensors/9"),
+            "{\"detail\":\"Sensor 9 not found\"}\n404",
+            "{flag}"
+        );
+        let bad = get(flag, "/api/sensors/abc");
+        assert!(
+            bad.ends_with("\n422") && bad.contains("\"type\":\"int_parsing\""),
+            "{flag}: {bad}"
+        );
+        assert_eq!(
+            get(flag, "/nope"),
+            "{\"detail\":\"Not Found\"}\n404",
+            "{flag}"
+        );
+    }
 }
