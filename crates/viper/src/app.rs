@@ -281,8 +281,9 @@ impl<S: 'static> App<S> {
             Match::Options(allow) => {
                 Err(Response::new(StatusCode::NO_CONTENT).header("allow", allow.to_string()))
             }
-            Match::Redirect(r) => Err(Response::new(StatusCode::TEMPORARY_REDIRECT)
-                .header("location", r.to_string())),
+            Match::Redirect(r) => {
+                Err(Response::new(StatusCode::TEMPORARY_REDIRECT).header("location", r.to_string()))
+            }
             Match::NotFound => Err(detail(StatusCode::NOT_FOUND, "Not Found")),
         }
     }

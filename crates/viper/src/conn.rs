@@ -239,7 +239,11 @@ impl<S: 'static> Connection<S> {
             .iter()
             .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
             .collect();
-        if self.inner.send_response(id, r.status.0, &headers, body).is_err() {
+        if self
+            .inner
+            .send_response(id, r.status.0, &headers, body)
+            .is_err()
+        {
             let _ = self.inner.reset(id);
         }
     }

@@ -8,7 +8,9 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::fmt;
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::Value;
 
 use crate::error::ValidationError;
@@ -171,10 +173,10 @@ impl<'a, 'e> ValDe<'a, 'e> {
     }
 
     fn record_missing(&self, parent: Option<&Value>) {
-        self.ctx
-            .errs
-            .borrow_mut()
-            .push(missing(self.loc.clone(), parent.cloned().unwrap_or(Value::Null)));
+        self.ctx.errs.borrow_mut().push(missing(
+            self.loc.clone(),
+            parent.cloned().unwrap_or(Value::Null),
+        ));
     }
 
     fn int(&self) -> Option<i64> {
@@ -189,7 +191,10 @@ impl<'a, 'e> ValDe<'a, 'e> {
                 Value::Number(n) => {
                     if let Some(i) = n.as_i64() {
                         Some(i)
-                    } else if let Some(f) = n.as_f64().filter(|f| f.abs() < 9.0e18 && (*f as i64) as f64 == *f) {
+                    } else if let Some(f) = n
+                        .as_f64()
+                        .filter(|f| f.abs() < 9.0e18 && (*f as i64) as f64 == *f)
+                    {
                         Some(f as i64)
                     } else {
                         self.record(
@@ -228,7 +233,11 @@ impl<'a, 'e> ValDe<'a, 'e> {
                 }),
                 Value::Bool(b) => Some(f64::from(u8::from(*b))),
                 other => {
-                    self.record("float_type", "Input should be a valid number", other.clone());
+                    self.record(
+                        "float_type",
+                        "Input should be a valid number",
+                        other.clone(),
+                    );
                     None
                 }
             },
@@ -255,7 +264,11 @@ impl<'a, 'e> ValDe<'a, 'e> {
                     None
                 }
                 other => {
-                    self.record("bool_type", "Input should be a valid boolean", other.clone());
+                    self.record(
+                        "bool_type",
+                        "Input should be a valid boolean",
+                        other.clone(),
+                    );
                     None
                 }
             },
@@ -267,7 +280,11 @@ impl<'a, 'e> ValDe<'a, 'e> {
             Scalar::Str(s) => Some(s.to_string()),
             Scalar::Json(Value::String(s)) => Some(s.clone()),
             Scalar::Json(other) => {
-                self.record("string_type", "Input should be a valid string", other.clone());
+                self.record(
+                    "string_type",
+                    "Input should be a valid string",
+                    other.clone(),
+                );
                 None
             }
         }
@@ -316,7 +333,8 @@ impl<'de, 'a, 'e> de::Deserializer<'de> for ValDe<'a, 'e> {
         match self.input {
             Input::Json(j) => {
                 let val = j.clone();
-                val.deserialize_any(v).map_err(|e| DeError::Other(e.to_string()))
+                val.deserialize_any(v)
+                    .map_err(|e| DeError::Other(e.to_string()))
             }
             Input::Text(_) | Input::Missing(_) => match self.string() {
                 Some(s) => v.visit_string(s),
@@ -326,7 +344,12 @@ impl<'de, 'a, 'e> de::Deserializer<'de> for ValDe<'a, 'e> {
         }
     }
 
-    ints!(deserialize_i8, deserialize_i16, deserialize_i32, deserialize_i64);
+    ints!(
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64
+    );
 
     fn deserialize_u8<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         self.deserialize_u64(v)
@@ -371,7 +394,7 @@ impl<'de, 'a, 'e> de::Deserializer<'de> for ValDe<'a, 'e> {
     fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         match self.input {
             Input::Json(Value::Null) | Input::Missing(_) => v.visit_none(),
-            Input::Text(t) if t.is_empty() => v.visit_none(),
+            Input::Text([]) => v.visit_none(),
             _ => v.visit_some(self),
         }
     }
@@ -395,7 +418,10 @@ impl<'de, 'a, 'e> de::Deserializer<'de> for ValDe<'a, 'e> {
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         match self.input {
             Input::Text(t) => v.visit_seq(Seq {
-                items: t.iter().map(|s| Input::Text(core::slice::from_ref(s))).collect(),
+                items: t
+                    .iter()
+                    .map(|s| Input::Text(core::slice::from_ref(s)))
+                    .collect(),
                 pos: 0,
                 parent: &self,
             }),
@@ -533,7 +559,11 @@ impl<'de, 'a, 'e> de::Deserializer<'de> for ValDe<'a, 'e> {
                 let mut expected = String::new();
                 for (i, name) in variants.iter().enumerate() {
                     if i > 0 {
-                        expected.push_str(if i + 1 == variants.len() { " or " } else { ", " });
+                        expected.push_str(if i + 1 == variants.len() {
+                            " or "
+                        } else {
+                            ", "
+                        });
                     }
                     expected.push('\'');
                     expected.push_str(name);
@@ -563,7 +593,10 @@ impl<'de, 'a, 'e> de::Deserializer<'de> for ValDe<'a, 'e> {
 fn json_of(input: &Input<'_>) -> Value {
     match input {
         Input::Json(v) => (*v).clone(),
-        Input::Text(t) => t.last().map(|s| Value::String(s.clone())).unwrap_or(Value::Null),
+        Input::Text(t) => t
+            .last()
+            .map(|s| Value::String(s.clone()))
+            .unwrap_or(Value::Null),
         _ => Value::Null,
     }
 }

@@ -72,8 +72,5 @@ pub(crate) fn unprocessable(errors: &[ValidationError]) -> Response {
     struct Body<'a> {
         detail: &'a [ValidationError],
     }
-    Response::json(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &Body { detail: errors },
-    )
+    Response::json(StatusCode::UNPROCESSABLE_ENTITY, &Body { detail: errors })
 }

@@ -174,7 +174,12 @@ impl<S, T: DeserializeOwned> FromRequest<S> for Json<T> {
         // FastAPI parses JSON only for a JSON media type; any other body is a string,
         // which a model refuses.
         let json_type = req.header("content-type").is_some_and(|ct| {
-            let mt = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let mt = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             mt == "application/json" || (mt.starts_with("application/") && mt.ends_with("+json"))
         });
         if !json_type {
@@ -238,10 +243,7 @@ fn json_invalid(body: &[u8], e: &serde_json::Error) -> ValidationError {
     } else {
         ("Expecting value", offset.saturating_sub(1))
     };
-    let chars = text
-        .char_indices()
-        .take_while(|(i, _)| *i < pos)
-        .count();
+    let chars = text.char_indices().take_while(|(i, _)| *i < pos).count();
     ValidationError {
         kind: "json_invalid",
         loc: vec![Value::from("body"), Value::from(chars as u64)],

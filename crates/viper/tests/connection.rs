@@ -8,7 +8,11 @@ use serde_json::{json, Value};
 
 fn exchange(input: &[u8]) -> Vec<u8> {
     let app = common::smart_home();
-    let mut conn = viper::Connection::new(app, viper::Config::default(), viper::Instant::from_millis(0));
+    let mut conn = viper::Connection::new(
+        app,
+        viper::Config::default(),
+        viper::Instant::from_millis(0),
+    );
     let mut cx = Context::from_waker(std::task::Waker::noop());
     let mut off = 0;
     let mut out = Vec::new();
@@ -34,7 +38,8 @@ fn h1(req: &str) -> common::Reply {
 }
 
 fn json_body(r: &common::Reply) -> Value {
-    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&r.body)))
+    serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&r.body)))
 }
 
 #[test]
@@ -43,23 +48,38 @@ fn found_and_typed_path() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("x-powered-by"), Some("Viper"));
-    assert_eq!(json_body(&r), json!({"id":1,"type":"temperature","value":21.5,"unit":"celsius"}));
+    assert_eq!(
+        json_body(&r),
+        json!({"id":1,"type":"temperature","value":21.5,"unit":"celsius"})
+    );
 }
 
 #[test]
 fn not_found_method_not_allowed_redirect() {
     let r = h1("GET /nope HTTP/1.1\r\nhost: x\r\n\r\n");
-    assert_eq!((r.status, r.body.as_slice()), (404, &br#"{"detail":"Not Found"}"#[..]));
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (404, &br#"{"detail":"Not Found"}"#[..])
+    );
     let r = h1("DELETE /api/sensors HTTP/1.1\r\nhost: x\r\n\r\n");
     assert_eq!(r.status, 405);
     assert_eq!(r.body, br#"{"detail":"Method Not Allowed"}"#);
     assert!(r.header("allow").unwrap().contains("GET"));
     let r = h1("GET /api/sensors/?a=1 HTTP/1.1\r\nhost: x\r\n\r\n");
-    assert_eq!((r.status, r.header("location")), (307, Some("/api/sensors?a=1")));
+    assert_eq!(
+        (r.status, r.header("location")),
+        (307, Some("/api/sensors?a=1"))
+    );
     let r = h1("HEAD /hello HTTP/1.1\r\nhost: x\r\n\r\n");
-    assert_eq!((r.status, r.header("content-length"), r.body.len()), (200, Some("13"), 0));
+    assert_eq!(
+        (r.status, r.header("content-length"), r.body.len()),
+        (200, Some("13"), 0)
+    );
     let r = h1("OPTIONS /hello HTTP/1.1\r\nhost: x\r\n\r\n");
-    assert_eq!((r.status, r.header("allow")), (204, Some("GET, HEAD, OPTIONS")));
+    assert_eq!(
+        (r.status, r.header("allow")),
+        (204, Some("GET, HEAD, OPTIONS"))
+    );
 }
 
 #[test]
@@ -81,14 +101,18 @@ fn validation_errors_are_pydantic_shaped() {
         r#"{"detail":[{"type":"json_invalid","loc":["body",9],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting value"}}]}"#
     );
     let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}");
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some("Bearer")));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some("Bearer"))
+    );
     let r = h1("POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-type: application/json\r\ncontent-length: 30\r\n\r\n{\"name\":\"Lamp\",\"kind\":\"light\"}");
     assert_eq!(r.status, 201, "{:?}", String::from_utf8_lossy(&r.body));
 }
 
 #[test]
 fn keep_alive_pipelined_requests() {
-    let out = exchange(b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\nGET /page HTTP/1.1\r\nhost: x\r\n\r\n");
+    let out =
+        exchange(b"GET /hello HTTP/1.1\r\nhost: x\r\n\r\nGET /page HTTP/1.1\r\nhost: x\r\n\r\n");
     let text = String::from_utf8_lossy(&out);
     assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
     assert!(text.contains("Hello, world!") && text.contains("<h1>Smart Home</h1>"));

@@ -12,7 +12,14 @@ use viper_test_support::{free_port, python_module, shared_path, wait_for_port, K
 
 /// Requests (method, target, headers, body) covering every route the example has, and
 /// the 404/405/307/422/401 shapes.
-const CASES: &[(&str, &str, &[(&str, &str)], &str)] = &[
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+const CASES: &[Case] = &[
     ("GET", "/api/health", &[], ""),
     ("GET", "/hello", &[], ""),
     ("GET", "/page", &[], ""),
@@ -30,13 +37,60 @@ const CASES: &[(&str, &str, &[(&str, &str)], &str)] = &[
     ("DELETE", "/api/sensors", &[], ""),
     ("POST", "/api/sensors/1", &[], ""),
     ("POST", "/api/devices", &[], "{}"),
-    ("POST", "/api/devices", &[("authorization", "Bearer nope")], "{}"),
-    ("POST", "/api/devices", &[("authorization", "Bearer user-token")], "{}"),
-    ("POST", "/api/devices", &[("authorization", "Bearer user-token")], ""),
-    ("POST", "/api/devices", &[("authorization", "Bearer user-token"), ("content-type", "application/json")], "{\"name\": "),
-    ("POST", "/api/devices", &[("authorization", "Bearer user-token"), ("content-type", "application/json")], "{\"name\":\"Lamp\"}"),
-    ("POST", "/api/devices", &[("authorization", "Bearer user-token"), ("content-type", "application/json")], "{\"name\":\"Lamp\",\"kind\":\"light\",\"level\":\"x\"}"),
-    ("POST", "/api/devices", &[("authorization", "Bearer user-token"), ("content-type", "application/json")], "{\"name\":\"Lamp\",\"kind\":\"light\"}"),
+    (
+        "POST",
+        "/api/devices",
+        &[("authorization", "Bearer nope")],
+        "{}",
+    ),
+    (
+        "POST",
+        "/api/devices",
+        &[("authorization", "Bearer user-token")],
+        "{}",
+    ),
+    (
+        "POST",
+        "/api/devices",
+        &[("authorization", "Bearer user-token")],
+        "",
+    ),
+    (
+        "POST",
+        "/api/devices",
+        &[
+            ("authorization", "Bearer user-token"),
+            ("content-type", "application/json"),
+        ],
+        "{\"name\": ",
+    ),
+    (
+        "POST",
+        "/api/devices",
+        &[
+            ("authorization", "Bearer user-token"),
+            ("content-type", "application/json"),
+        ],
+        "{\"name\":\"Lamp\"}",
+    ),
+    (
+        "POST",
+        "/api/devices",
+        &[
+            ("authorization", "Bearer user-token"),
+            ("content-type", "application/json"),
+        ],
+        "{\"name\":\"Lamp\",\"kind\":\"light\",\"level\":\"x\"}",
+    ),
+    (
+        "POST",
+        "/api/devices",
+        &[
+            ("authorization", "Bearer user-token"),
+            ("content-type", "application/json"),
+        ],
+        "{\"name\":\"Lamp\",\"kind\":\"light\"}",
+    ),
 ];
 
 const COMPARED: &[&str] = &["content-type", "www-authenticate", "x-powered-by"];
@@ -52,7 +106,10 @@ fn allow_set(v: Option<&str>) -> BTreeSet<String> {
 
 fn location_path(v: Option<&str>) -> Option<String> {
     v.map(|l| match l.find("://") {
-        Some(i) => l[i + 3..].find('/').map(|j| l[i + 3 + j..].to_string()).unwrap_or_default(),
+        Some(i) => l[i + 3..]
+            .find('/')
+            .map(|j| l[i + 3 + j..].to_string())
+            .unwrap_or_default(),
         None => l.to_string(),
     })
 }
@@ -69,15 +126,28 @@ fn core_routes_match_the_fastapi_twin() {
     let twin_port = free_port();
     let _twin = KillOnDrop::spawn(
         Command::new(py)
-            .args(["-m", "uvicorn", "app_fastapi:app", "--port", &twin_port.to_string(), "--log-level", "warning"])
+            .args([
+                "-m",
+                "uvicorn",
+                "app_fastapi:app",
+                "--port",
+                &twin_port.to_string(),
+                "--log-level",
+                "warning",
+            ])
             .current_dir(&dir),
     )
     .expect("start the twin");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let server = std::thread::spawn(move || common::serve(common::smart_home(), listener, deadline));
-    wait_for_port(SocketAddr::from(([127, 0, 0, 1], twin_port)), Duration::from_secs(30)).expect("twin up");
+    let server =
+        std::thread::spawn(move || common::serve(common::smart_home(), listener, deadline));
+    wait_for_port(
+        SocketAddr::from(([127, 0, 0, 1], twin_port)),
+        Duration::from_secs(30),
+    )
+    .expect("twin up");
 
     let mut mismatches = Vec::new();
     for (method, target, headers, body) in CASES {
@@ -85,19 +155,34 @@ fn core_routes_match_the_fastapi_twin() {
         let twin = common::request(twin_port, method, target, headers, body.as_bytes());
         let what = format!("{method} {target} {body}");
         if ours.status != twin.status {
-            mismatches.push(format!("{what}: status {} vs twin {}", ours.status, twin.status));
+            mismatches.push(format!(
+                "{what}: status {} vs twin {}",
+                ours.status, twin.status
+            ));
             continue;
         }
         for h in COMPARED {
             if ours.header(h) != twin.header(h) {
-                mismatches.push(format!("{what}: {h} {:?} vs twin {:?}", ours.header(h), twin.header(h)));
+                mismatches.push(format!(
+                    "{what}: {h} {:?} vs twin {:?}",
+                    ours.header(h),
+                    twin.header(h)
+                ));
             }
         }
         if allow_set(ours.header("allow")) != allow_set(twin.header("allow")) {
-            mismatches.push(format!("{what}: allow {:?} vs twin {:?}", ours.header("allow"), twin.header("allow")));
+            mismatches.push(format!(
+                "{what}: allow {:?} vs twin {:?}",
+                ours.header("allow"),
+                twin.header("allow")
+            ));
         }
         if location_path(ours.header("location")) != location_path(twin.header("location")) {
-            mismatches.push(format!("{what}: location {:?} vs twin {:?}", ours.header("location"), twin.header("location")));
+            mismatches.push(format!(
+                "{what}: location {:?} vs twin {:?}",
+                ours.header("location"),
+                twin.header("location")
+            ));
         }
         let same_body = if twin.header("content-type") == Some("application/json") {
             serde_json::from_slice::<serde_json::Value>(&ours.body).ok()
@@ -114,5 +199,11 @@ fn core_routes_match_the_fastapi_twin() {
         }
     }
     drop(server);
-    assert!(mismatches.is_empty(), "{} of {} differ:\n{}", mismatches.len(), CASES.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} differ:\n{}",
+        mismatches.len(),
+        CASES.len(),
+        mismatches.join("\n")
+    );
 }

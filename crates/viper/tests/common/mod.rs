@@ -34,12 +34,21 @@ impl<S> FromRequest<S> for User {
                     .into_response(),
             )
         };
-        let Some(tok) = req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")) else {
+        let Some(tok) = req
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+        else {
             return Err(fail("Missing token"));
         };
         match tok {
-            "admin-token" => Ok(User { name: "admin", admin: true }),
-            "user-token" => Ok(User { name: "alice", admin: false }),
+            "admin-token" => Ok(User {
+                name: "admin",
+                admin: true,
+            }),
+            "user-token" => Ok(User {
+                name: "alice",
+                admin: false,
+            }),
             _ => Err(fail("Invalid token")),
         }
     }
@@ -96,9 +105,14 @@ async fn list_sensors(State(h): State<Home>) -> Json<Value> {
             .collect(),
     ))
 }
-async fn read_sensor(State(h): State<Home>, Path(id): Path<i64>) -> Result<Json<Value>, HttpException> {
+async fn read_sensor(
+    State(h): State<Home>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, HttpException> {
     let s = sensor(&h, id)?;
-    Ok(Json(json!({"id": id, "type": s.1, "value": s.3, "unit": s.2})))
+    Ok(Json(
+        json!({"id": id, "type": s.1, "value": s.3, "unit": s.2}),
+    ))
 }
 async fn sensor_history(
     State(h): State<Home>,
@@ -128,7 +142,8 @@ pub fn smart_home() -> Rc<App<Home>> {
         .get("", list_sensors)
         .get("/{sensor_id}", read_sensor)
         .get("/{sensor_id}/history", sensor_history);
-    let devices = Router::new("/api/devices").route(viper::Method::Post, "", Some(201), create_device);
+    let devices =
+        Router::new("/api/devices").route(viper::Method::Post, "", Some(201), create_device);
     App::new(Home {
         sensors: vec![
             (1, "temperature", "celsius", 21.5),
@@ -160,7 +175,8 @@ pub fn serve<S: 'static>(app: Rc<App<S>>, listener: TcpListener, deadline: Insta
             }
         };
         sock.set_nonblocking(false).unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
         let now = || viper::Instant::from_millis(t0.elapsed().as_millis() as u64);
         let mut conn = viper::Connection::new(app.clone(), viper::Config::default(), now());
         let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -241,10 +257,17 @@ impl Reply {
 }
 
 /// Sends one request with `connection: close` and reads the answer to EOF.
-pub fn request(port: u16, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+pub fn request(
+    port: u16,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut req = format!("{method} {target} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\n");
+    let mut req =
+        format!("{method} {target} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\n");
     for (n, v) in headers {
         req.push_str(&format!("{n}: {v}\r\n"));
     }
@@ -266,7 +289,14 @@ pub fn parse_reply(raw: &[u8]) -> Reply {
         .unwrap_or_else(|| panic!("no head in {:?}", String::from_utf8_lossy(raw)));
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
