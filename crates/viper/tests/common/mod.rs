@@ -64,10 +64,10 @@ fn sensor(h: &Home, id: i64) -> Result<&(i64, &'static str, &'static str, f64), 
 #[derive(Deserialize)]
 struct History {
     #[serde(default = "ten")]
-    limit: i64,
+    limit: viper::Int<1, 100>,
 }
-fn ten() -> i64 {
-    10
+fn ten() -> viper::Int<1, 100> {
+    viper::Int(10)
 }
 
 #[derive(Deserialize)]
@@ -120,7 +120,7 @@ async fn sensor_history(
     Query(q): Query<History>,
 ) -> Result<Json<Value>, HttpException> {
     let s = sensor(&h, id)?;
-    let rows: Vec<Value> = (0..q.limit)
+    let rows: Vec<Value> = (0..q.limit.get())
         .map(|i| {
             let v = ((s.3 + i as f64 * 0.1) * 100.0).round() / 100.0;
             json!({"seq": i, "value": v})
