@@ -88,6 +88,57 @@ struct DeviceIn {
     level: i64,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SortBy {
+    Name,
+    Date,
+    Price,
+}
+
+fn sort_default() -> SortBy {
+    SortBy::Name
+}
+fn one() -> viper::Int<1, { i64::MAX }> {
+    viper::Int(1)
+}
+fn twenty() -> viper::Int<1, 100> {
+    viper::Int(20)
+}
+fn yes() -> bool {
+    true
+}
+
+/// The twin's `/api/search` parameters (without `max_length` on `q` and `gt` on
+/// `min_price`, not there yet).
+#[derive(Deserialize)]
+struct Search {
+    q: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(rename = "sort-by", default = "sort_default")]
+    sort_by: SortBy,
+    #[serde(default = "one")]
+    page: viper::Int<1, { i64::MAX }>,
+    #[serde(default = "twenty")]
+    limit: viper::Int<1, 100>,
+    #[serde(default = "yes")]
+    active: bool,
+    min_price: Option<f64>,
+}
+
+async fn search(Query(s): Query<Search>) -> Json<Value> {
+    let sort_by = match s.sort_by {
+        SortBy::Name => "name",
+        SortBy::Date => "date",
+        SortBy::Price => "price",
+    };
+    Json(json!({
+        "q": s.q, "tags": s.tags, "sort_by": sort_by, "page": s.page.get(),
+        "limit": s.limit.get(), "active": s.active, "min_price": s.min_price,
+    }))
+}
+
 async fn health() -> Json<Value> {
     Json(json!({"status": "ok", "started": true}))
 }
@@ -156,6 +207,7 @@ pub fn smart_home() -> Rc<App<Home>> {
     .get("/api/health", health)
     .get("/hello", hello)
     .get("/page", page)
+    .get("/api/search", search)
     .include_router(sensors)
     .include_router(devices)
     .build()
