@@ -2,7 +2,7 @@
 //! network namespace (`tests/degraded.rs`).
 //!
 //! ```text
-//! esp_idf_server --addr 10.77.0.2:8080 [--max-clients 8]
+//! esp_idf_server --addr 10.77.0.2:8080 [--max-clients 8] [--max-output BYTES]
 //! ```
 
 #[path = "common/app.rs"]
@@ -19,10 +19,13 @@ fn main() {
         match pair[0].as_str() {
             "--addr" => addr = v,
             "--max-clients" => config.max_clients = v.parse().expect("--max-clients N"),
+            "--max-output" => {
+                config.connection.max_output_buffer = v.parse().expect("--max-output BYTES")
+            }
             other => panic!("unknown argument {other}"),
         }
     }
     let server = Server::bind(&addr, config).expect("bind");
     println!("viper-esp-idf: serving on {}", server.handle().local_addr());
-    server.run(|| app::App).expect("run");
+    server.run(app::App::default).expect("run");
 }

@@ -232,6 +232,10 @@ pub struct Stats {
     pub requests: AtomicU64,
     /// Times a connection stopped being read because its worker's queue was full.
     pub backpressure: AtomicU64,
+    /// Connections dropped because a WebSocket message did not fit their output buffer
+    /// (`viper_server::Config::max_output_buffer`): a client that stops reading is cut off
+    /// instead of delaying the others or growing a buffer.
+    pub slow_dropped: AtomicU64,
 }
 
 /// Stops a running server: in-flight responses are written, then every socket closes.
@@ -597,6 +601,22 @@ impl Loop {
             let Some(c) = self.conns.get_mut(&id) else {
                 continue;
             };
+            if let Command::WsSend { id, message } = &cmd {
+                // A full output buffer: write what the socket takes now and try again. A
+                // client whose buffer is still full is not reading, and is cut off.
+                let mut r = c.conn.ws_send(*id, message);
+                if r == Err(viper_server::Error::WouldBlock) && write_out(c) {
+                    r = c.conn.ws_send(*id, message);
+                }
+                if r == Err(viper_server::Error::WouldBlock) {
+                    self.handle
+                        .stats
+                        .slow_dropped
+                        .fetch_add(1, Ordering::Relaxed);
+                    c.conn.abort();
+                }
+                continue;
+            }
             let conn = &mut c.conn;
             let _ = match cmd {
                 Command::Respond {
@@ -616,7 +636,8 @@ impl Loop {
                     let p: Vec<&str> = protocols.iter().map(String::as_str).collect();
                     conn.accept_websocket(id, &p)
                 }
-                Command::WsSend { id, message } => conn.ws_send(id, &message),
+                // Handled above.
+                Command::WsSend { .. } => Ok(()),
                 Command::WsClose { id, code, reason } => conn.ws_close(id, code, &reason),
                 Command::StartSse { id, headers } => conn.start_sse(id, &headers),
                 Command::Sse {

@@ -45,7 +45,7 @@ impl Drop for Running {
 fn start(config: Config) -> Running {
     let server = Server::bind("127.0.0.1:0", config).expect("bind");
     let handle = server.handle();
-    let thread = std::thread::spawn(move || server.run(|| App).expect("run"));
+    let thread = std::thread::spawn(move || server.run(App::default).expect("run"));
     Running {
         handle,
         thread: Some(thread),

@@ -315,7 +315,11 @@ impl Compressor {
         let mut inp = input;
         loop {
             let start = out.len();
-            let room = (inp.len() / 2).max(256);
+            // Room for DEFLATE's worst case (stored blocks: 5 bytes per block of at
+            // most 16 KiB, plus the sync flush), so one call takes the whole input and
+            // flushes it. Asking miniz_oxide to resume a sync flush that ran out of
+            // output space lost data (seen with 117 001 random bytes).
+            let room = inp.len() + inp.len() / 1024 * 5 + 64;
             out.resize(start + room, 0);
             let r = miniz_oxide::deflate::stream::deflate(
                 &mut self.comp,

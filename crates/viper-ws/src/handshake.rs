@@ -347,7 +347,11 @@ where
             let ok = value.split(|b| *b == b',').all(|v| trim(v) == b"13");
             version_ok = Some(version_ok.unwrap_or(true) && ok);
         } else if name.eq_ignore_ascii_case(b"sec-websocket-protocol") {
-            for p in value.split(|b| *b == b',').map(trim).filter(|p| !p.is_empty()) {
+            for p in value
+                .split(|b| *b == b',')
+                .map(trim)
+                .filter(|p| !p.is_empty())
+            {
                 if offered.len() >= limits.max_protocols {
                     return Err(Reject::new(HandshakeError::TooManyHeaders));
                 }

@@ -22,9 +22,21 @@ fn events(ws: &mut WebSocket, input: &[u8]) -> Vec<Event> {
 #[test]
 fn text_then_bad_frame_in_one_read_delivers_the_text_first() {
     let bad: [(&str, Vec<u8>, Error); 4] = [
-        ("reserved bits", masked(0x80 | 0x20 | 1, b"x"), Error::ReservedBits),
-        ("reserved opcode", masked(0x80 | 3, b"x"), Error::ReservedOpcode(3)),
-        ("stray continuation", masked(0x80, b"x"), Error::UnexpectedContinuation),
+        (
+            "reserved bits",
+            masked(0x80 | 0x20 | 1, b"x"),
+            Error::ReservedBits,
+        ),
+        (
+            "reserved opcode",
+            masked(0x80 | 3, b"x"),
+            Error::ReservedOpcode(3),
+        ),
+        (
+            "stray continuation",
+            masked(0x80, b"x"),
+            Error::UnexpectedContinuation,
+        ),
         ("unmasked", b"\x81\x01x".to_vec(), Error::UnmaskedFrame),
     ];
     for (what, frame, err) in bad {

@@ -1,14 +1,17 @@
 //! The small application the viper-esp-idf tests and the `esp_idf_server` example serve:
 //! `/hello`, `/slow` (the worker sleeps 30 ms), `/events` (three SSE events), `/ws` (echo),
-//! 404 otherwise.
+//! `/ws/chat` (every message goes to every member, in order), 404 otherwise.
 
 use std::time::Duration;
 
 use viper_esp_idf::{Command, ConnId, Outbox, Worker};
 use viper_server::Event;
 
-/// The worker application.
-pub(crate) struct App;
+/// The worker application: the chat's members are its only state.
+#[derive(Default)]
+pub(crate) struct App {
+    chat: Vec<(ConnId, viper_server::StreamId)>,
+}
 
 impl Worker for App {
     fn event(&mut self, conn: ConnId, event: Event, out: &mut Outbox) {
@@ -16,6 +19,16 @@ impl Worker for App {
             Event::Request(r) => {
                 let id = r.id;
                 match r.path() {
+                    "/ws/chat" if r.is_websocket() => {
+                        self.chat.push((conn, id));
+                        out.send(
+                            conn,
+                            Command::AcceptWebSocket {
+                                id,
+                                protocols: vec![],
+                            },
+                        );
+                    }
                     "/ws" if r.is_websocket() => {
                         out.send(
                             conn,
@@ -84,8 +97,22 @@ impl Worker for App {
                 }
             }
             Event::WsMessage { id, message } => {
-                out.send(conn, Command::WsSend { id, message });
+                if self.chat.contains(&(conn, id)) {
+                    for &(c, member) in &self.chat {
+                        out.send(
+                            c,
+                            Command::WsSend {
+                                id: member,
+                                message: message.clone(),
+                            },
+                        );
+                    }
+                } else {
+                    out.send(conn, Command::WsSend { id, message });
+                }
             }
+            Event::WsClosed { id, .. } => self.chat.retain(|m| *m != (conn, id)),
+            Event::Closed { .. } => self.chat.retain(|m| m.0 != conn),
             _ => {}
         }
     }
