@@ -20,6 +20,6 @@ pub use extract::{Bytes, FromRequest, Header, HeaderMap, Json, Path, Query, Reje
 pub use handler::Handler;
 pub use request::RequestContext;
 pub use response::{Html, IntoResponse, PlainText, Response, StatusCode};
-pub use validate::Int;
+pub use validate::{Int, Str};
 pub use viper_router::Method;
 pub use viper_server::{Config, Instant};

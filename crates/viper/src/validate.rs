@@ -98,3 +98,70 @@ impl<const GE: i64, const LE: i64> serde::Serialize for Int<GE, LE> {
         s.serialize_i64(self.0)
     }
 }
+
+/// A string of `MIN..=MAX` characters (FastAPI's `min_length`/`max_length`); outside:
+/// `string_too_short` / `string_too_long` with pydantic's message and `ctx`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Str<const MIN: usize, const MAX: usize>(pub alloc::string::String);
+
+impl<const MIN: usize, const MAX: usize> Str<MIN, MAX> {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+struct StrInner<const MIN: usize, const MAX: usize>;
+
+impl<const MIN: usize, const MAX: usize> Visitor<'_> for StrInner<MIN, MAX> {
+    type Value = Str<MIN, MAX>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a string of {MIN}..={MAX} characters")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let n = v.chars().count();
+        if n < MIN {
+            Err(E::custom(format_args!("{RANGE_ERR}min_length:{MIN}")))
+        } else if n > MAX {
+            Err(E::custom(format_args!("{RANGE_ERR}max_length:{MAX}")))
+        } else {
+            Ok(Str(v.into()))
+        }
+    }
+}
+
+struct StrVisitor<const MIN: usize, const MAX: usize>;
+
+impl<'de, const MIN: usize, const MAX: usize> Visitor<'de> for StrVisitor<MIN, MAX> {
+    type Value = Str<MIN, MAX>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a string of {MIN}..={MAX} characters")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        StrInner::<MIN, MAX>.visit_str(v)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        use alloc::string::ToString;
+        match d.deserialize_str(StrInner::<MIN, MAX>) {
+            Err(e) if e.to_string() == RECORDED => Ok(Str(alloc::string::String::new())),
+            r => r,
+        }
+    }
+}
+
+impl<'de, const MIN: usize, const MAX: usize> Deserialize<'de> for Str<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_newtype_struct("\0viper::Str", StrVisitor::<MIN, MAX>)
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> serde::Serialize for Str<MIN, MAX> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}

@@ -80,12 +80,12 @@ enum Kind {
 
 #[derive(Deserialize)]
 struct DeviceIn {
-    name: String,
+    name: viper::Str<1, 32>,
     kind: Kind,
     #[serde(default)]
     on: bool,
-    #[serde(default)]
-    level: i64,
+    #[serde(default = "zero")]
+    level: viper::Int<0, 100>,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +94,10 @@ enum SortBy {
     Name,
     Date,
     Price,
+}
+
+fn zero() -> viper::Int<0, 100> {
+    viper::Int(0)
 }
 
 fn sort_default() -> SortBy {
@@ -109,11 +113,10 @@ fn yes() -> bool {
     true
 }
 
-/// The twin's `/api/search` parameters (without `max_length` on `q` and `gt` on
-/// `min_price`, not there yet).
+/// The twin's `/api/search` parameters (without `gt` on `min_price`, not there yet).
 #[derive(Deserialize)]
 struct Search {
-    q: Option<String>,
+    q: Option<viper::Str<0, 50>>,
     #[serde(default)]
     tags: Vec<String>,
     #[serde(rename = "sort-by", default = "sort_default")]
@@ -134,7 +137,7 @@ async fn search(Query(s): Query<Search>) -> Json<Value> {
         SortBy::Price => "price",
     };
     Json(json!({
-        "q": s.q, "tags": s.tags, "sort_by": sort_by, "page": s.page.get(),
+        "q": s.q.as_ref().map(|q| q.as_str()), "tags": s.tags, "sort_by": sort_by, "page": s.page.get(),
         "limit": s.limit.get(), "active": s.active, "min_price": s.min_price,
     }))
 }
@@ -185,7 +188,9 @@ async fn create_device(_u: User, Json(d): Json<DeviceIn>) -> Json<Value> {
         Kind::Plug => "plug",
         Kind::Thermostat => "thermostat",
     };
-    Json(json!({"id": 4, "name": d.name, "kind": kind, "on": d.on, "level": d.level}))
+    Json(
+        json!({"id": 4, "name": d.name.as_str(), "kind": kind, "on": d.on, "level": d.level.get()}),
+    )
 }
 
 pub fn smart_home() -> Rc<App<Home>> {
