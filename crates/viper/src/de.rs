@@ -179,6 +179,42 @@ impl<'a, 'e> ValDe<'a, 'e> {
         ));
     }
 
+    /// Records a constraint violation reported by a [`crate::Int`] or [`crate::Str`]
+    /// visitor (`"\0range:<kind>:<bound>"`).
+    fn record_range(&self, m: &str) {
+        let rest = &m[crate::validate::RANGE_ERR.len()..];
+        let (kind, bound) = rest.split_once(':').unwrap_or(("ge", "0"));
+        let bound: i64 = bound.parse().unwrap_or(0);
+        let plural = if bound == 1 { "" } else { "s" };
+        let (ty, msg) = match kind {
+            "ge" => (
+                "greater_than_equal",
+                alloc::format!("Input should be greater than or equal to {bound}"),
+            ),
+            "le" => (
+                "less_than_equal",
+                alloc::format!("Input should be less than or equal to {bound}"),
+            ),
+            "min_length" => (
+                "string_too_short",
+                alloc::format!("String should have at least {bound} character{plural}"),
+            ),
+            _ => (
+                "string_too_long",
+                alloc::format!("String should have at most {bound} character{plural}"),
+            ),
+        };
+        let mut ctx = serde_json::Map::new();
+        ctx.insert(kind.to_string(), Value::from(bound));
+        self.ctx.errs.borrow_mut().push(ValidationError {
+            kind: ty,
+            loc: self.loc.clone(),
+            msg: Cow::Owned(msg),
+            input: json_of(&self.input),
+            ctx: Some(Value::Object(ctx)),
+        });
+    }
+
     fn int(&self) -> Option<i64> {
         const PARSE: &str = "Input should be a valid integer, unable to parse string as an integer";
         const TYPE: &str = "Input should be a valid integer";
@@ -344,12 +380,20 @@ impl<'de, 'a, 'e> de::Deserializer<'de> for ValDe<'a, 'e> {
         }
     }
 
-    ints!(
-        deserialize_i8,
-        deserialize_i16,
-        deserialize_i32,
-        deserialize_i64
-    );
+    ints!(deserialize_i8, deserialize_i16, deserialize_i32);
+
+    fn deserialize_i64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        let parsed = self.int();
+        match v.visit_i64(parsed.unwrap_or(0)) {
+            Err(DeError::Other(m)) if m.starts_with(crate::validate::RANGE_ERR) => {
+                if parsed.is_some() {
+                    self.record_range(&m);
+                }
+                Err(DeError::Other(crate::validate::RECORDED.to_string()))
+            }
+            r => r,
+        }
+    }
 
     fn deserialize_u8<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         self.deserialize_u64(v)
@@ -380,7 +424,17 @@ impl<'de, 'a, 'e> de::Deserializer<'de> for ValDe<'a, 'e> {
         self.deserialize_str(v)
     }
     fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        v.visit_string(self.string().unwrap_or_default())
+        let parsed = self.string();
+        let ok = parsed.is_some();
+        match v.visit_string(parsed.unwrap_or_default()) {
+            Err(DeError::Other(m)) if m.starts_with(crate::validate::RANGE_ERR) => {
+                if ok {
+                    self.record_range(&m);
+                }
+                Err(DeError::Other(crate::validate::RECORDED.to_string()))
+            }
+            r => r,
+        }
     }
     fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         self.deserialize_str(v)

@@ -11,6 +11,7 @@ mod extract;
 mod handler;
 mod request;
 mod response;
+mod validate;
 
 pub use app::{App, Router, DEFAULT_BODY_LIMIT};
 pub use conn::Connection;
@@ -19,5 +20,6 @@ pub use extract::{Bytes, FromRequest, Header, HeaderMap, Json, Path, Query, Reje
 pub use handler::Handler;
 pub use request::RequestContext;
 pub use response::{Html, IntoResponse, PlainText, Response, StatusCode};
+pub use validate::{Int, Str};
 pub use viper_router::Method;
 pub use viper_server::{Config, Instant};

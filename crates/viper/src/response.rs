@@ -133,7 +133,8 @@ impl IntoResponse for Response {
     }
 }
 
-/// `()`: `200` with an empty body... like FastAPI's `None`, it is JSON `null`.
+/// `()`: `200` with the JSON body `null`, what FastAPI answers for a handler that
+/// returns `None`.
 impl IntoResponse for () {
     fn into_response(self) -> Response {
         Response::with_body(StatusCode::OK, "application/json", &b"null"[..])

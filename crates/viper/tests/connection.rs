@@ -170,3 +170,20 @@ fn http2_prior_knowledge() {
         json!({"id":2,"type":"humidity","value":40.0,"unit":"percent"})
     );
 }
+
+#[test]
+fn body_over_the_limit_is_413() {
+    let body = "x".repeat(viper::DEFAULT_BODY_LIMIT + 1);
+    let r = h1(&format!(
+        "POST /api/devices HTTP/1.1\r\nhost: x\r\nauthorization: Bearer user-token\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    assert_eq!(r.status, 413);
+    assert_eq!(json_body(&r), json!({"detail": "Request body too large"}));
+}
+
+#[test]
+fn unknown_method_is_501() {
+    let r = h1("BREW /hello HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert_eq!(r.status, 501);
+}

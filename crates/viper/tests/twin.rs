@@ -12,13 +12,13 @@ use viper_test_support::{free_port, python_module, shared_path, wait_for_port, K
 
 /// Requests (method, target, headers, body) covering every route the example has, and
 /// the 404/405/307/422/401 shapes.
-/// (method, target, request headers, body).
 type Case = (
     &'static str,
     &'static str,
     &'static [(&'static str, &'static str)],
     &'static str,
 );
+
 const CASES: &[Case] = &[
     ("GET", "/api/health", &[], ""),
     ("GET", "/hello", &[], ""),
@@ -34,6 +34,34 @@ const CASES: &[Case] = &[
     ("GET", "/api/sensors/2/history?limit=3", &[], ""),
     ("GET", "/api/sensors/abc/history?limit=x", &[], ""),
     ("GET", "/api/sensors/9/history", &[], ""),
+    ("GET", "/api/sensors/1/history?limit=0", &[], ""),
+    ("GET", "/api/sensors/1/history?limit=101", &[], ""),
+    ("GET", "/api/sensors/1/history?limit=100", &[], ""),
+    ("GET", "/api/sensors/x/history?limit=0", &[], ""),
+    ("GET", "/api/sensors/1/history?limit=2&limit=5", &[], ""),
+    ("GET", "/api/search", &[], ""),
+    (
+        "GET",
+        "/api/search?q=lamp&tags=a&tags=b&sort-by=price&page=2&limit=5&active=no&min_price=2.5",
+        &[],
+        "",
+    ),
+    ("GET", "/api/search?sort-by=size", &[], ""),
+    ("GET", "/api/search?sort_by=date", &[], ""),
+    ("GET", "/api/search?active=maybe&page=0&limit=x", &[], ""),
+    (
+        "GET",
+        "/api/search?limit=500&min_price=cheap&q=%C3%A9t%C3%A9+x",
+        &[],
+        "",
+    ),
+    ("GET", "/api/search?active=1&tags=", &[], ""),
+    ("GET", "/api/search?q=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &[], ""),
+    ("GET", "/api/search?q=%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9", &[], ""),
+    ("POST", "/api/devices", &[("authorization", "Bearer user-token"), ("content-type", "application/json")], "{\"name\":\"\",\"kind\":\"lamp\",\"level\":101}"),
+    ("POST", "/api/devices", &[("authorization", "Bearer user-token"), ("content-type", "application/json")], "{\"name\":\"0123456789012345678901234567890123\",\"kind\":\"plug\",\"level\":-1,\"on\":\"yes\"}"),
+    ("POST", "/api/devices", &[("authorization", "Bearer user-token"), ("content-type", "application/json")], "{\"name\":7,\"kind\":\"plug\",\"level\":5.5}"),
+    ("POST", "/api/devices", &[("authorization", "Bearer user-token"), ("content-type", "application/json")], "[1]"),
     ("DELETE", "/api/sensors", &[], ""),
     ("POST", "/api/sensors/1", &[], ""),
     ("POST", "/api/devices", &[], "{}"),

@@ -64,10 +64,10 @@ fn sensor(h: &Home, id: i64) -> Result<&(i64, &'static str, &'static str, f64), 
 #[derive(Deserialize)]
 struct History {
     #[serde(default = "ten")]
-    limit: i64,
+    limit: viper::Int<1, 100>,
 }
-fn ten() -> i64 {
-    10
+fn ten() -> viper::Int<1, 100> {
+    viper::Int(10)
 }
 
 #[derive(Deserialize)]
@@ -80,12 +80,66 @@ enum Kind {
 
 #[derive(Deserialize)]
 struct DeviceIn {
-    name: String,
+    name: viper::Str<1, 32>,
     kind: Kind,
     #[serde(default)]
     on: bool,
+    #[serde(default = "zero")]
+    level: viper::Int<0, 100>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SortBy {
+    Name,
+    Date,
+    Price,
+}
+
+fn zero() -> viper::Int<0, 100> {
+    viper::Int(0)
+}
+
+fn sort_default() -> SortBy {
+    SortBy::Name
+}
+fn one() -> viper::Int<1, { i64::MAX }> {
+    viper::Int(1)
+}
+fn twenty() -> viper::Int<1, 100> {
+    viper::Int(20)
+}
+fn yes() -> bool {
+    true
+}
+
+/// The twin's `/api/search` parameters (without `gt` on `min_price`, not there yet).
+#[derive(Deserialize)]
+struct Search {
+    q: Option<viper::Str<0, 50>>,
     #[serde(default)]
-    level: i64,
+    tags: Vec<String>,
+    #[serde(rename = "sort-by", default = "sort_default")]
+    sort_by: SortBy,
+    #[serde(default = "one")]
+    page: viper::Int<1, { i64::MAX }>,
+    #[serde(default = "twenty")]
+    limit: viper::Int<1, 100>,
+    #[serde(default = "yes")]
+    active: bool,
+    min_price: Option<f64>,
+}
+
+async fn search(Query(s): Query<Search>) -> Json<Value> {
+    let sort_by = match s.sort_by {
+        SortBy::Name => "name",
+        SortBy::Date => "date",
+        SortBy::Price => "price",
+    };
+    Json(json!({
+        "q": s.q.as_ref().map(|q| q.as_str()), "tags": s.tags, "sort_by": sort_by, "page": s.page.get(),
+        "limit": s.limit.get(), "active": s.active, "min_price": s.min_price,
+    }))
 }
 
 async fn health() -> Json<Value> {
@@ -120,7 +174,7 @@ async fn sensor_history(
     Query(q): Query<History>,
 ) -> Result<Json<Value>, HttpException> {
     let s = sensor(&h, id)?;
-    let rows: Vec<Value> = (0..q.limit)
+    let rows: Vec<Value> = (0..q.limit.get())
         .map(|i| {
             let v = ((s.3 + i as f64 * 0.1) * 100.0).round() / 100.0;
             json!({"seq": i, "value": v})
@@ -134,7 +188,9 @@ async fn create_device(_u: User, Json(d): Json<DeviceIn>) -> Json<Value> {
         Kind::Plug => "plug",
         Kind::Thermostat => "thermostat",
     };
-    Json(json!({"id": 4, "name": d.name, "kind": kind, "on": d.on, "level": d.level}))
+    Json(
+        json!({"id": 4, "name": d.name.as_str(), "kind": kind, "on": d.on, "level": d.level.get()}),
+    )
 }
 
 pub fn smart_home() -> Rc<App<Home>> {
@@ -156,6 +212,7 @@ pub fn smart_home() -> Rc<App<Home>> {
     .get("/api/health", health)
     .get("/hello", hello)
     .get("/page", page)
+    .get("/api/search", search)
     .include_router(sensors)
     .include_router(devices)
     .build()
